@@ -1,0 +1,69 @@
+// Package otelred records RED metrics (rate, errors and duration) and the
+// number of requests in flight for HTTP servers, through the OpenTelemetry
+// metric API.
+//
+// It sees only the API (go.opentelemetry.io/otel/metric), never the SDK, so
+// it takes any [metric.MeterProvider] (by default, the global one) and drops
+// into an OpenTelemetry setup a service already has:
+//
+//	mw, err := otelred.New(otelred.WithMeterProvider(provider))
+//	if err != nil {
+//		return err
+//	}
+//	http.ListenAndServe(addr, mw(mux))
+//
+// # Metrics
+//
+// A [Profile] names the instruments. [Semconv], the default, follows the
+// OpenTelemetry HTTP semantic conventions:
+//
+//   - http.server.request.duration, a histogram in seconds, with
+//     http.request.method, http.route, http.response.status_code and, on
+//     failed requests only, error.type;
+//   - http.server.active_requests, with http.request.method.
+//
+// Rate is the histogram's count, errors are the count where error.type is
+// set, duration comes from its buckets. Through the Prometheus exporter they
+// become http_server_request_duration_seconds_{bucket,sum,count} and
+// http_server_active_requests.
+//
+// [Classic] mirrors the RED tutorial's four metrics exactly:
+// http_requests_total, http_request_duration_seconds, http_errors_total and
+// http_requests_active, labelled method, path, status_code and service.
+//
+// Request counts and in-flight gauges are asynchronous instruments read from
+// otelred's own atomic counters when metrics are collected, so the only SDK
+// call per request is the histogram record.
+//
+// # Cardinality
+//
+// No label value comes from raw request input. Methods outside the nine
+// standard ones become _OTHER; routes are templates ("/users/{id}") read
+// from [http.Request.Pattern] or [WithRoute], and requests that match no
+// route share [Unmatched]. Hosts, user agents, query strings and raw paths
+// are never recorded. Each attribute set is built once and kept in a cache
+// with a hard limit ([WithCardinalityLimit]); what does not fit is recorded
+// in an overflow series, so memory stays bounded and no request is lost.
+//
+// # Middleware ordering
+//
+// The route is read from the request after the wrapped handler returns, so
+// the middleware can wrap the router itself (mw(mux), or chi's r.Use). A
+// middleware between otelred and the router that replaces the request
+// (r.WithContext) hides the router's pattern from otelred: put otelred
+// inside it, or use [WithRoute].
+//
+// Put a tracing middleware (otelhttp.NewHandler) outside otelred, so the
+// request context otelred records with carries the span and the SDK can
+// attach exemplars to the duration histogram. Put a panic-recovering
+// middleware outside otelred too: otelred records the panic and lets it
+// continue; a recoverer inside it would turn the panic into whatever status
+// it writes.
+//
+// # Exporters
+//
+// otelred creates instruments only. The exporter package turns configuration
+// into metric readers (Prometheus, OTLP, console) and the views package sets
+// the histogram's buckets; both use the SDK, which this package never
+// imports.
+package otelred

@@ -1,0 +1,174 @@
+package otelred_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/otelred/otelred/otelred"
+)
+
+// harness is a MeterProvider with a ManualReader and the middleware on it.
+type harness struct {
+	t      *testing.T
+	reader *sdkmetric.ManualReader
+	mw     func(http.Handler) http.Handler
+	// served counts requests that have left the middleware, so a test can
+	// wait for recording instead of sleeping.
+	served sync.WaitGroup
+}
+
+func newHarness(t *testing.T, opts ...otelred.Option) *harness {
+	t.Helper()
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { mp.Shutdown(context.Background()) })
+	mw, err := otelred.New(append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
+	if err != nil {
+		t.Fatalf("otelred.New: %v", err)
+	}
+	return &harness{t: t, reader: reader, mw: mw}
+}
+
+// server starts a real server with the middleware around h and, outside
+// it, a layer that marks each request done once the middleware returns,
+// even by panic.
+func (h *harness) server(next http.Handler) *httptest.Server {
+	h.t.Helper()
+	return h.serverAround(func(h http.Handler) http.Handler { return h }, next)
+}
+
+// serverAround is server with outer between the tracking layer and the
+// middleware.
+func (h *harness) serverAround(outer func(http.Handler) http.Handler, next http.Handler) *httptest.Server {
+	h.t.Helper()
+	inner := outer(h.mw(next))
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer h.served.Done()
+		inner.ServeHTTP(w, r)
+	}))
+	s.Config.ErrorLog = quietLog() // panics here are on purpose
+	s.Start()
+	h.t.Cleanup(s.Close)
+	return s
+}
+
+// get sends one request and waits until the middleware has recorded it.
+func (h *harness) do(s *httptest.Server, method, path string) *http.Response {
+	h.t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.served.Add(1)
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		h.served.Wait()
+		return nil
+	}
+	resp.Body.Close()
+	h.served.Wait()
+	return resp
+}
+
+func (h *harness) collect() metricdata.ResourceMetrics {
+	h.t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := h.reader.Collect(context.Background(), &rm); err != nil {
+		h.t.Fatalf("collect: %v", err)
+	}
+	return rm
+}
+
+// find returns the named metric of otelred's scope, or fails the test.
+func find(t *testing.T, rm metricdata.ResourceMetrics, name string) metricdata.Metrics {
+	t.Helper()
+	for _, sm := range rm.ScopeMetrics {
+		if sm.Scope.Name != otelred.ScopeName {
+			continue
+		}
+		for _, m := range sm.Metrics {
+			if m.Name == name {
+				return m
+			}
+		}
+	}
+	t.Fatalf("metric %q not collected", name)
+	return metricdata.Metrics{}
+}
+
+// attrs renders an attribute set as "k=v,k=v", sorted by key.
+func attrs(s attribute.Set) string { return s.Encoded(attribute.DefaultEncoder()) }
+
+// counts returns the histogram's count per attribute set.
+func (h *harness) counts(name string) map[string]uint64 {
+	h.t.Helper()
+	m := find(h.t, h.collect(), name)
+	hist, ok := m.Data.(metricdata.Histogram[float64])
+	if !ok {
+		h.t.Fatalf("%s is %T, want a float64 histogram", name, m.Data)
+	}
+	got := map[string]uint64{}
+	for _, dp := range hist.DataPoints {
+		got[attrs(dp.Attributes)] += dp.Count
+	}
+	return got
+}
+
+// sums returns an Int64 sum's value per attribute set.
+func (h *harness) sums(name string) map[string]int64 {
+	h.t.Helper()
+	m := find(h.t, h.collect(), name)
+	sum, ok := m.Data.(metricdata.Sum[int64])
+	if !ok {
+		h.t.Fatalf("%s is %T, want an int64 sum", name, m.Data)
+	}
+	got := map[string]int64{}
+	for _, dp := range sum.DataPoints {
+		got[attrs(dp.Attributes)] += dp.Value
+	}
+	return got
+}
+
+// duration is the semconv histogram's name.
+var duration = otelred.Semconv.Names().Duration
+
+// series spells the attribute set of one Semconv series.
+func series(method, route string, status int, errorType string) string {
+	s := fmt.Sprintf("http.request.method=%s,http.response.status_code=%d,http.route=%s", method, status, route)
+	if errorType != "" {
+		s = "error.type=" + errorType + "," + s
+	}
+	return s
+}
+
+func wantCounts(t *testing.T, got map[string]uint64, want map[string]uint64) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("counts per series:\n got  %s\n want %s", render(got), render(want))
+	}
+}
+
+func render[V any](m map[string]V) string {
+	var lines []string
+	for k, v := range m {
+		lines = append(lines, fmt.Sprintf("%s => %v", k, v))
+	}
+	slices.Sort(lines)
+	return "{\n\t" + strings.Join(lines, "\n\t") + "\n}"
+}
+
+// quietLog drops the server's log of recovered panics and superfluous
+// WriteHeader calls, which the tests cause on purpose.
+func quietLog() *log.Logger { return log.New(io.Discard, "", 0) }

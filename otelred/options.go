@@ -1,0 +1,218 @@
+package otelred
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// ErrInvalidOption is wrapped by every error [New] returns for a bad option.
+var ErrInvalidOption = errors.New("otelred: invalid option")
+
+// DefaultCardinalityLimit is the number of distinct attribute sets each
+// instrument records before further ones share the overflow series.
+const DefaultCardinalityLimit = 1000
+
+// An Option configures [New]. Options are applied in order; a later one
+// overrides an earlier one of the same kind.
+type Option interface {
+	apply(*config) error
+}
+
+type optionFunc func(*config) error
+
+func (f optionFunc) apply(c *config) error { return f(c) }
+
+type config struct {
+	provider metric.MeterProvider
+	profile  Profile
+	route    func(*http.Request) string
+	isError  func(status int) bool
+	excluded []string
+	service  string
+	limit    int
+}
+
+func newConfig(opts []Option) (config, error) {
+	c := config{
+		profile:  Semconv,
+		excluded: []string{"/metrics"},
+		limit:    DefaultCardinalityLimit,
+	}
+	var errs []error
+	for _, o := range opts {
+		if o == nil {
+			errs = append(errs, fmt.Errorf("%w: nil Option", ErrInvalidOption))
+			continue
+		}
+		if err := o.apply(&c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return config{}, err
+	}
+	if c.provider == nil {
+		c.provider = otel.GetMeterProvider()
+	}
+	if c.isError == nil {
+		c.isError = c.profile.IsError
+	}
+	if c.service == "" {
+		c.service = defaultServiceName()
+	}
+	return c, nil
+}
+
+// WithMeterProvider sets the MeterProvider that creates otelred's
+// instruments, so otelred drops into an OpenTelemetry setup a service already
+// has.
+//
+// By default, the global MeterProvider ([otel.GetMeterProvider]) is used; set
+// the global provider before calling New, or pass it here.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) error {
+		if mp == nil {
+			return fmt.Errorf("%w: WithMeterProvider(nil)", ErrInvalidOption)
+		}
+		c.provider = mp
+		return nil
+	})
+}
+
+// WithProfile selects the instrument and attribute names, and the default
+// error rule, that otelred records with. See [Semconv] and [Classic].
+//
+// By default, Semconv is used.
+func WithProfile(p Profile) Option {
+	return optionFunc(func(c *config) error {
+		if !p.valid() {
+			return fmt.Errorf("%w: WithProfile(%d): unknown profile", ErrInvalidOption, uint8(p))
+		}
+		c.profile = p
+		return nil
+	})
+}
+
+// WithRoute sets the function that names a request's route, for routers
+// that do not set [http.Request.Pattern]. It is called with the same request
+// after the wrapped handler returns and must return a template such as
+// "/users/{id}", never the raw path; anything before the first "/" (a method
+// or host) is removed. An empty result means the request matched no route,
+// and it is recorded under [Unmatched].
+//
+// For the Classic profile's in-flight gauge, which is labelled by path, the
+// function is also called before the handler runs; it should return "" when
+// the route is not known yet.
+//
+// By default, the route is read from r.Pattern (set by [http.ServeMux] and
+// by routers that follow it).
+func WithRoute(fn func(r *http.Request) string) Option {
+	return optionFunc(func(c *config) error {
+		if fn == nil {
+			return fmt.Errorf("%w: WithRoute(nil)", ErrInvalidOption)
+		}
+		c.route = fn
+		return nil
+	})
+}
+
+// WithErrorStatus sets the rule that decides which response status codes
+// are failures. A failure carries error.type (the status code) in the
+// Semconv profile, and is counted in http_errors_total in the Classic
+// profile. A panicking handler is always a failure, whatever its status.
+//
+// By default, status >= 500 is a failure for Semconv and status >= 400 for
+// Classic.
+func WithErrorStatus(isError func(status int) bool) Option {
+	return optionFunc(func(c *config) error {
+		if isError == nil {
+			return fmt.Errorf("%w: WithErrorStatus(nil)", ErrInvalidOption)
+		}
+		c.isError = isError
+		return nil
+	})
+}
+
+// WithExcludedPaths sets the request paths that record nothing at all, such
+// as health checks and the metrics endpoint. Each path is compared exactly
+// with r.URL.Path and must begin with "/". Calling it with no paths records
+// every request.
+//
+// By default, "/metrics" is excluded.
+func WithExcludedPaths(paths ...string) Option {
+	return optionFunc(func(c *config) error {
+		for _, p := range paths {
+			if !strings.HasPrefix(p, "/") {
+				return fmt.Errorf("%w: WithExcludedPaths: path %q does not begin with \"/\"", ErrInvalidOption, p)
+			}
+		}
+		c.excluded = append([]string(nil), paths...)
+		return nil
+	})
+}
+
+// WithService sets the value of the Classic profile's service label. It has
+// no effect on the Semconv profile, whose service is identified by the
+// resource the exporter attaches.
+//
+// By default, the service is named the way the OpenTelemetry SDK names its
+// default resource: OTEL_SERVICE_NAME, else service.name from
+// OTEL_RESOURCE_ATTRIBUTES, else "unknown_service:" and the executable's name.
+func WithService(name string) Option {
+	return optionFunc(func(c *config) error {
+		if name == "" {
+			return fmt.Errorf("%w: WithService(\"\")", ErrInvalidOption)
+		}
+		c.service = name
+		return nil
+	})
+}
+
+// WithCardinalityLimit sets how many distinct attribute sets each instrument
+// records. Requests that would create a set past the limit are recorded in
+// one overflow series, whose route is [Overflow] and which carries
+// otel.metric.overflow=true; in the Semconv profile failures go to a second
+// one that also has error.type="_OTHER", so error ratios stay right.
+// Nothing is dropped. The limit should stay below the SDK's own (2000 per
+// instrument by default).
+//
+// By default, the limit is [DefaultCardinalityLimit].
+func WithCardinalityLimit(n int) Option {
+	return optionFunc(func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("%w: WithCardinalityLimit(%d): must be at least 1", ErrInvalidOption, n)
+		}
+		c.limit = n
+		return nil
+	})
+}
+
+// defaultServiceName mirrors the SDK's default resource: the SDK itself is
+// not imported here.
+func defaultServiceName() string {
+	if s := strings.TrimSpace(os.Getenv("OTEL_SERVICE_NAME")); s != "" {
+		return s
+	}
+	for _, kv := range strings.Split(os.Getenv("OTEL_RESOURCE_ATTRIBUTES"), ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) != "service.name" {
+			continue
+		}
+		if v, err := url.PathUnescape(strings.TrimSpace(v)); err == nil && v != "" {
+			return v
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "unknown_service:go"
+	}
+	return "unknown_service:" + filepath.Base(exe)
+}

@@ -1,0 +1,131 @@
+package otelred
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+)
+
+//go:generate go run ./internal/writergen -o writer_gen.go -test writer_gen_test.go
+
+// The optional interfaces a wrapped ResponseWriter may have, one bit each.
+// writer_gen.go defines one view type per combination, so the wrapper has
+// exactly the interfaces of the writer it wraps and never fakes one: a
+// handler that asks for http.Hijacker gets it only if the server offers it.
+// Unwrap is always present, so http.ResponseController reaches the
+// underlying writer for deadlines and full duplex.
+const (
+	hasFlusher uint8 = 1 << iota
+	hasHijacker
+	hasReaderFrom
+	hasPusher
+	hasStringWriter
+)
+
+// writer captures the status of one response. Its views are pooled, which
+// is safe because net/http forbids using a ResponseWriter after ServeHTTP
+// returns; the same contract lets chi pool its route contexts.
+type writer struct {
+	w http.ResponseWriter
+	// status is the first final status sent, 0 while none has been.
+	status int
+}
+
+// wrap points the writer at w and returns the view that matches w's
+// optional interfaces.
+func (w *writer) wrap(rw http.ResponseWriter) http.ResponseWriter {
+	w.w, w.status = rw, 0
+	var kind uint8
+	if _, ok := rw.(http.Flusher); ok {
+		kind |= hasFlusher
+	}
+	if _, ok := rw.(http.Hijacker); ok {
+		kind |= hasHijacker
+	}
+	if _, ok := rw.(io.ReaderFrom); ok {
+		kind |= hasReaderFrom
+	}
+	if _, ok := rw.(http.Pusher); ok {
+		kind |= hasPusher
+	}
+	if _, ok := rw.(io.StringWriter); ok {
+		kind |= hasStringWriter
+	}
+	return w.view(kind)
+}
+
+// code is the status to record once the handler has returned: what it
+// sent, or 200 when it sent nothing, as net/http does.
+func (w *writer) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// writeHeader forwards every call, so a later status still reaches net/http
+// (which logs it as superfluous), but only the first final one is recorded.
+// Informational 1xx codes are not final, except 101 Switching Protocols.
+// The code is recorded after forwarding, so an invalid code that makes
+// net/http panic is not recorded as sent.
+func (w *writer) writeHeader(code int) {
+	w.w.WriteHeader(code)
+	if w.status == 0 && (code >= 200 || code == http.StatusSwitchingProtocols) {
+		w.status = code
+	}
+}
+
+// sent200 records the implicit 200 that writing or flushing a body sends
+// when no final status was set.
+func (w *writer) sent200() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+}
+
+func (w *writer) write(b []byte) (int, error) {
+	w.sent200()
+	return w.w.Write(b)
+}
+
+func (w *writer) writeString(s string) (int, error) {
+	w.sent200()
+	return w.w.(io.StringWriter).WriteString(s)
+}
+
+func (w *writer) readFrom(src io.Reader) (int64, error) {
+	w.sent200()
+	return w.w.(io.ReaderFrom).ReadFrom(src)
+}
+
+func (w *writer) flush() {
+	w.sent200()
+	w.w.(http.Flusher).Flush()
+}
+
+// flushError lets http.ResponseController report a failed flush through the
+// wrapper, as it would on the wrapped writer.
+func (w *writer) flushError() error {
+	w.sent200()
+	if f, ok := w.w.(interface{ FlushError() error }); ok {
+		return f.FlushError()
+	}
+	w.w.(http.Flusher).Flush()
+	return nil
+}
+
+// hijack hands the connection to the handler. If no final status was sent,
+// the response left HTTP (a WebSocket upgrade, typically), and it is
+// recorded as 101 Switching Protocols.
+func (w *writer) hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := w.w.(http.Hijacker).Hijack()
+	if err == nil && w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return c, rw, err
+}
+
+func (w *writer) push(target string, opts *http.PushOptions) error {
+	return w.w.(http.Pusher).Push(target, opts)
+}
