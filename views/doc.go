@@ -107,4 +107,14 @@
 // also drops the body-size histograms. Both leave otelred's instruments
 // alone, and [Duration] leaves otelhttp's alone, so a service can run both
 // instrumentations side by side.
+//
+// Side by side, each request is counted twice, once per scope, and through
+// the Prometheus exporter both streams land in one family,
+// http_server_request_duration_seconds. With scope labels (otel_scope_name)
+// they stay apart; without them, a sum over the family counts every request
+// twice, and two streams trimmed to the same labels (a [Keep] by name, which
+// reaches both scopes) are the same series twice, which fails the whole
+// scrape ("was collected before with the same name and label values"). A
+// service that keeps otelhttp for traces only should drop its metrics with
+// [WithoutOtelhttp], or give otelhttp a no-op MeterProvider.
 package views

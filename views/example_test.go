@@ -150,3 +150,33 @@ func ExampleOtelhttp() {
 	// http.request.method=GET,http.response.status_code=200,http.route=/hello/{name},network.protocol.name=http,network.protocol.version=1.1,url.scheme=http
 	// [0.005 0.01 0.025 0.05 0.075 0.1 0.25 0.5 0.75 1 2.5 5 7.5 10]
 }
+
+// A service that keeps otelhttp for tracing drops its metrics, so otelred's
+// http.server.request.duration is the only one.
+func ExampleWithoutOtelhttp() {
+	reader := metric.NewManualReader()
+	provider := metric.NewMeterProvider(metric.WithReader(reader), metric.WithView(views.WithoutOtelhttp()))
+	defer provider.Shutdown(context.Background())
+
+	mw, err := otelred.New(otelred.WithMeterProvider(provider))
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /users/{id}", func(http.ResponseWriter, *http.Request) {})
+	handler := otelhttp.NewHandler(mw(mux), "users",
+		otelhttp.WithMeterProvider(provider),
+		otelhttp.WithTracerProvider(noop.NewTracerProvider()))
+	handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/users/1", nil))
+
+	var rm metricdata.ResourceMetrics
+	reader.Collect(context.Background(), &rm)
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			fmt.Println(sm.Scope.Name, m.Name)
+		}
+	}
+	// Unordered output:
+	// github.com/otelred/otelred/otelred http.server.request.duration
+	// github.com/otelred/otelred/otelred http.server.active_requests
+}

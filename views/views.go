@@ -210,6 +210,23 @@ func otelhttpViews(boundaries []float64, dropBodySize bool) ([]metric.View, erro
 	}, nil
 }
 
+// WithoutOtelhttp returns a view that drops every instrument otelhttp
+// creates, for a service that keeps otelhttp for its traces and lets otelred
+// record the HTTP metrics. Both libraries name their server histogram
+// http.server.request.duration; without this view (or a no-op
+// MeterProvider given to otelhttp) each request is counted in both, and
+// the two streams share one Prometheus family, where a sum over it counts
+// every request twice.
+//
+// It matches otelhttp's instrumentation scope only, so otelred's own
+// instruments are untouched.
+func WithoutOtelhttp() metric.View {
+	return metric.NewView(
+		metric.Instrument{Name: "*", Scope: instrumentation.Scope{Name: otelhttpScope}},
+		metric.Stream{Aggregation: metric.AggregationDrop{}},
+	)
+}
+
 // histogram validates boundaries (nil meaning p's defaults) and returns an
 // explicit-bucket aggregation holding its own copy of them.
 func histogram(boundaries []float64, p otelred.Profile) (metric.AggregationExplicitBucketHistogram, error) {
