@@ -113,3 +113,35 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// TestCollectingWhileNewRuns collects without pause while middleware is
+// built on the same provider, as a periodic reader may: the callback must
+// never see half-built state (the race detector checks it).
+func TestCollectingWhileNewRuns(t *testing.T) {
+	for _, p := range []otelred.Profile{otelred.Semconv, otelred.Classic} {
+		t.Run(p.String(), func(t *testing.T) {
+			h := newHarness(t, otelred.WithProfile(p))
+			mp := h.provider
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+						h.collect()
+					}
+				}
+			}()
+			for range 50 {
+				if _, err := otelred.New(otelred.WithMeterProvider(mp), otelred.WithProfile(p)); err != nil {
+					t.Error(err)
+				}
+			}
+			close(stop)
+			<-done
+		})
+	}
+}

@@ -21,9 +21,10 @@ import (
 
 // harness is a MeterProvider with a ManualReader and the middleware on it.
 type harness struct {
-	t      *testing.T
-	reader *sdkmetric.ManualReader
-	mw     func(http.Handler) http.Handler
+	t        *testing.T
+	provider *sdkmetric.MeterProvider
+	reader   *sdkmetric.ManualReader
+	mw       func(http.Handler) http.Handler
 	// served counts requests that have left the middleware, so a test can
 	// wait for recording instead of sleeping.
 	served sync.WaitGroup
@@ -38,7 +39,7 @@ func newHarness(t *testing.T, opts ...otelred.Option) *harness {
 	if err != nil {
 		t.Fatalf("otelred.New: %v", err)
 	}
-	return &harness{t: t, reader: reader, mw: mw}
+	return &harness{t: t, provider: mp, reader: reader, mw: mw}
 }
 
 // server starts a real server with the middleware around h and, outside

@@ -160,10 +160,6 @@ func newMiddleware(cfg config) (*middleware, error) {
 		}
 		observed = append(observed, m.requests, m.errors)
 	}
-	if _, err := meter.RegisterCallback(m.observe, observed...); err != nil {
-		return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
-	}
-
 	m.series = newCache(cfg.limit, m.newSeries, m.overflowSeries)
 	m.overflowOK = m.newOverflow(false)
 	m.overflowFailed = m.overflowOK
@@ -177,6 +173,11 @@ func newMiddleware(cfg config) (*middleware, error) {
 		for i := range m.methods {
 			m.methods[i] = &gauge{observe: observeOpts(m.names.Method.String(methodNames[i]))}
 		}
+	}
+	// Register last: a reader may collect at once, and observe reads all of
+	// the state above.
+	if _, err := meter.RegisterCallback(m.observe, observed...); err != nil {
+		return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
 	}
 	return m, nil
 }
