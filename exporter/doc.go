@@ -1,0 +1,88 @@
+// Package exporter turns configuration into OpenTelemetry metric readers,
+// so that the same RED instruments otelred records are scraped by
+// Prometheus, pushed over OTLP, printed, or all of these at once.
+//
+// There are two ways in. [Setup] builds a complete MeterProvider in one
+// call, with otelred's bucket views and a resource:
+//
+//	p, err := exporter.Setup(ctx, exporter.Config{ServiceName: "checkout"})
+//	if err != nil {
+//		return err
+//	}
+//	defer p.Shutdown(context.Background()) // flushes the last push
+//	mw, err := otelred.New(otelred.WithMeterProvider(p))
+//	...
+//	mux.Handle("GET /metrics", p.Handler())
+//
+// A service that already builds its own MeterProvider calls [New] instead
+// and registers [Exporter.Readers] with it; the Prometheus handler is
+// [Exporter.Handler].
+//
+// The package never touches the global MeterProvider nor Prometheus's
+// global registry.
+//
+// # Exporters
+//
+// [Config.Exporters], or OTEL_METRICS_EXPORTER, lists any combination of
+// "prometheus" (pull, the default), "otlp" (push over gRPC or HTTP) and
+// "console" (JSON lines, for debugging); "none" alone runs none. Unlike the
+// contrib autoexport package, the variable is a comma list, so one process
+// can be scraped and push at the same time.
+//
+// # Environment
+//
+// The standard variables are read: OTEL_METRICS_EXPORTER,
+// OTEL_EXPORTER_OTLP_[METRICS_]{ENDPOINT,PROTOCOL,HEADERS,INSECURE,TIMEOUT,COMPRESSION},
+// OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE,
+// OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT (whole
+// milliseconds), OTEL_EXPORTER_PROMETHEUS_HOST and _PORT, and, for the
+// resource [Setup] builds, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
+// Each [Config] field's documentation names its variables. A malformed
+// variable is an error wrapping [ErrInvalidConfig] that names it; the
+// variables of an exporter that does not run are not read.
+//
+// # Precedence
+//
+// As in the OpenTelemetry SDK: defaults, then the environment, then
+// explicit configuration. A [Config] field left at its zero value is filled
+// from its variable, and one that is set wins over it; [Config.WithEnv]
+// returns the result, and [New] and [Setup] apply it themselves. Where a
+// signal-specific variable (OTEL_EXPORTER_OTLP_METRICS_*) and a generic one
+// are both set, the signal-specific one wins.
+//
+// # Prometheus
+//
+// The Prometheus exporter registers on a private registry unless
+// [Prometheus.Registerer] names one, so two Setups in one process do not
+// collide; a Registerer serves one exporter at a time, and a second New on
+// it fails. Series carry their own labels only (scope labels are opt-in),
+// so the Classic profile's metrics have exactly the tutorial's names and
+// labels, and target_info carries the resource. The handler negotiates
+// OpenMetrics, which keeps exemplars (trace ids on histogram buckets for
+// requests made under a sampled span), and serves the text format 0.0.4 to
+// scrapers that do not ask for it. A metric that fails to gather is
+// reported through otel.Handle, and the rest of the scrape is served.
+//
+// A standalone listener, [Prometheus.ListenAddr] or
+// OTEL_EXPORTER_PROMETHEUS_HOST/_PORT (either one alone is enough; the
+// other defaults to localhost or 9464), binds in New, so a port in use is
+// an error there, and is closed by Shutdown. Without one, mount the handler
+// on your own server.
+//
+// # OTLP
+//
+// The OTLP exporter pushes every [OTLP.Interval] over "grpc" or
+// "http/protobuf" (the default), to an endpoint given as a URL whose scheme
+// decides transport security. Per the specification, the generic
+// OTEL_EXPORTER_OTLP_ENDPOINT gets "/v1/metrics" appended for
+// http/protobuf, while OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is used as-is.
+// Headers follow the specification's "key=value,..." format with
+// URL-encoded values; they are secrets, and no error or log prints them.
+//
+// Exports run in the background: a collector that is down, hangs or
+// answers 503 never slows a request. Each export is bounded by
+// [OTLP.Timeout]; its error goes to otel.Handle; memory does not grow with
+// failed exports, and with cumulative temporality (the default) the next
+// export that succeeds carries the totals. [Provider.Shutdown] flushes a
+// last export, within its context's deadline.
+package exporter

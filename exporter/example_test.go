@@ -1,0 +1,106 @@
+package exporter_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
+	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/otelred"
+)
+
+// printLines prints the exposition lines that start with prefix.
+func printLines(body, prefix string) {
+	for line := range strings.Lines(body) {
+		if strings.HasPrefix(line, prefix) {
+			fmt.Print(line)
+		}
+	}
+}
+
+func ExampleSetup() {
+	ctx := context.Background()
+	p, err := exporter.Setup(ctx, exporter.Config{
+		Exporters:   []string{"prometheus"},
+		ServiceName: "shop",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer func() { _ = p.Shutdown(ctx) }()
+
+	mw, err := otelred.New(otelred.WithMeterProvider(p))
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello, %s", r.PathValue("name"))
+	})
+	mux.Handle("GET /metrics", p.Handler())
+	h := mw(mux)
+
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/hello/ada", nil))
+	scrape := httptest.NewRecorder()
+	h.ServeHTTP(scrape, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	printLines(scrape.Body.String(), "http_server_request_duration_seconds_count")
+	// Output:
+	// http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}"} 1
+}
+
+func ExampleNew() {
+	ctx := context.Background()
+	exp, err := exporter.New(ctx, exporter.Config{Exporters: []string{"prometheus"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Your own MeterProvider, with your own views and resource.
+	var opts []sdkmetric.Option
+	for _, r := range exp.Readers() {
+		opts = append(opts, sdkmetric.WithReader(r))
+	}
+	mp := sdkmetric.NewMeterProvider(opts...)
+	defer func() {
+		_ = mp.Shutdown(ctx)  // flushes and stops the readers
+		_ = exp.Shutdown(ctx) // then what New started itself
+	}()
+
+	orders, err := mp.Meter("shop").Int64Counter("orders")
+	if err != nil {
+		log.Fatal(err)
+	}
+	orders.Add(ctx, 3)
+
+	scrape := httptest.NewRecorder()
+	exp.Handler().ServeHTTP(scrape, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	printLines(scrape.Body.String(), "orders_total")
+	// Output:
+	// orders_total 3
+}
+
+func ExampleConfig() {
+	const file = `{
+		"exporters": ["prometheus", "otlp"],
+		"otlp": {"protocol": "grpc", "endpoint": "http://collector:4317", "interval": "15s"}
+	}`
+	var cfg exporter.Config
+	if err := json.Unmarshal([]byte(file), &cfg); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(cfg.Exporters, cfg.OTLP.Protocol, cfg.OTLP.Interval, cfg.Validate())
+	// Output:
+	// [prometheus otlp] grpc 15s <nil>
+}
+
+func ExampleConfig_Validate() {
+	err := exporter.Config{OTLP: exporter.OTLP{Endpoint: "collector:4317"}}.Validate()
+	fmt.Println(err)
+	// Output:
+	// exporter: invalid config: OTLP.Endpoint "collector:4317": want an http or https URL such as "http://localhost:4317"
+}

@@ -1,0 +1,249 @@
+package exporter_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/exporter/otlptest"
+	"github.com/otelred/otelred/otelred"
+)
+
+var faults = []struct {
+	name  string
+	fault otlptest.Fault
+}{
+	{"down", otlptest.Refuse},
+	{"hung", otlptest.Hang},
+	{"503", otlptest.Unavailable},
+}
+
+// TestCollectorFaultsLeaveRequestsAlone runs requests through the
+// middleware while the collector is down, hangs, or answers 503, and
+// checks that requests take about as long as with no exporter at all (the
+// two are interleaved so both see the same machine), that the export
+// errors reach otel.Handle, and that Shutdown returns within its context.
+func TestCollectorFaultsLeaveRequestsAlone(t *testing.T) {
+	const (
+		timeout         = 400 * time.Millisecond
+		shutdownTimeout = 300 * time.Millisecond
+		slack           = 500 * time.Millisecond
+		n               = 2000
+	)
+	for _, proto := range []string{otlptest.GRPC, otlptest.HTTP} {
+		for _, f := range faults {
+			t.Run(proto+"/collector="+f.name, func(t *testing.T) {
+				clearEnv(t)
+				errs := captureErrors(t)
+				rcv := otlptest.Start(t, proto)
+				rcv.SetFault(f.fault)
+				p, err := exporter.Setup(context.Background(), exporter.Config{
+					Exporters: []string{"otlp"},
+					OTLP: exporter.OTLP{
+						Protocol: proto,
+						Endpoint: rcv.Endpoint(),
+						Interval: 20 * time.Millisecond,
+						Timeout:  timeout,
+					},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				faulty := app(t, p, otelred.Semconv)
+				healthy := app(t, setup(t, exporter.Config{Exporters: []string{"none"}}), otelred.Semconv)
+
+				ctx := t.Context()
+				var withFault, without, slowest time.Duration
+				for i := range n {
+					path := "/users/1"
+					if i%10 == 0 {
+						path = "/fail"
+					}
+					start := time.Now()
+					serve(ctx, healthy, path)
+					without += time.Since(start)
+					start = time.Now()
+					serve(ctx, faulty, path)
+					d := time.Since(start)
+					withFault += d
+					slowest = max(slowest, d)
+				}
+				ratio := float64(withFault) / float64(without)
+				t.Logf("%d requests with the collector %s took %.2f× as long as with no exporter; the slowest took %.4f of the export timeout",
+					n, f.name, ratio, float64(slowest)/float64(timeout))
+				if ratio > 3 {
+					t.Errorf("requests with the collector %s took %.2f× as long as with no exporter, want at most 3×", f.name, ratio)
+				}
+				if slowest > timeout/2 {
+					t.Errorf("the slowest request took %.2f of the export timeout, want well under it", float64(slowest)/float64(timeout))
+				}
+
+				wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+				defer cancel()
+				if !errs.waitFor(wait, 1) {
+					t.Fatal("no export error reached otel.Handle")
+				}
+
+				sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
+				defer scancel()
+				start := time.Now()
+				err = p.Shutdown(sctx)
+				took := time.Since(start)
+				if err == nil {
+					t.Errorf("Shutdown returned nil with the collector %s, want the failed flush's error", f.name)
+				}
+				if took > shutdownTimeout+slack {
+					t.Errorf("Shutdown took %.2f× its context's timeout, want at most %.2f×",
+						float64(took)/float64(shutdownTimeout), float64(shutdownTimeout+slack)/float64(shutdownTimeout))
+				}
+				if f.fault != otlptest.Refuse && rcv.Attempts() == 0 {
+					t.Error("the receiver saw no export attempt")
+				}
+			})
+		}
+	}
+}
+
+// TestPushRecoversWithTheCollector starts with a collector answering 503,
+// then heals it: the next export holds every request made meanwhile.
+func TestPushRecoversWithTheCollector(t *testing.T) {
+	for _, proto := range []string{otlptest.GRPC, otlptest.HTTP} {
+		t.Run(proto, func(t *testing.T) {
+			clearEnv(t)
+			errs := captureErrors(t)
+			rcv := otlptest.Start(t, proto)
+			rcv.SetFault(otlptest.Unavailable)
+			p := setup(t, exporter.Config{
+				Exporters: []string{"otlp"},
+				OTLP:      exporter.OTLP{Protocol: proto, Endpoint: rcv.Endpoint(), Interval: 20 * time.Millisecond, Timeout: 100 * time.Millisecond},
+			})
+			h := app(t, p, otelred.Semconv)
+			for range 5 {
+				serve(t.Context(), h, "/users/1")
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			if !errs.waitFor(ctx, 1) {
+				t.Fatal("no export error reached otel.Handle while the collector answered 503")
+			}
+			if n := len(rcv.Requests()); n != 0 {
+				t.Fatalf("the receiver stored %d requests while failing", n)
+			}
+			rcv.SetFault(otlptest.None)
+			attrs := map[string]string{"http.request.method": "GET", "http.route": "/users/{id}", "http.response.status_code": "200"}
+			err := rcv.WaitFor(ctx, func() bool {
+				hp, ok := rcv.Histogram("http.server.request.duration", attrs)
+				return ok && hp.GetCount() == 5
+			})
+			if err != nil {
+				t.Fatalf("the 5 requests never arrived after the collector recovered: %v", err)
+			}
+		})
+	}
+}
+
+// TestMemoryStaysBoundedWhileTheCollectorFails runs many short export
+// intervals against a failing collector, with traffic in between, and
+// compares the live heap before and after.
+func TestMemoryStaysBoundedWhileTheCollectorFails(t *testing.T) {
+	const maxGrowth = 512 << 10
+	for _, tc := range []struct {
+		name              string
+		proto             string
+		fault             otlptest.Fault
+		interval, timeout time.Duration
+		exports           int
+	}{
+		{"http/collector=down", otlptest.HTTP, otlptest.Refuse, 2 * time.Millisecond, 50 * time.Millisecond, 500},
+		{"grpc/collector=hung", otlptest.GRPC, otlptest.Hang, 2 * time.Millisecond, 10 * time.Millisecond, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t)
+			errs := captureErrors(t)
+			rcv := otlptest.Start(t, tc.proto)
+			rcv.SetFault(tc.fault)
+			p := setup(t, exporter.Config{
+				Exporters: []string{"otlp"},
+				OTLP:      exporter.OTLP{Protocol: tc.proto, Endpoint: rcv.Endpoint(), Interval: tc.interval, Timeout: tc.timeout},
+			})
+			h := app(t, p, otelred.Semconv)
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			paths := []string{"/users/1", "/fail", "/nope"}
+			// drive sends traffic until n export errors in all have arrived.
+			drive := func(n int) {
+				for errs.count() < n {
+					for i := range 30 {
+						serve(ctx, h, paths[i%len(paths)])
+					}
+					if !errs.waitFor(ctx, errs.count()+1) {
+						t.Fatalf("only %d of %d export errors arrived", errs.count(), n)
+					}
+				}
+			}
+			heap := func() uint64 {
+				runtime.GC()
+				runtime.GC()
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				return m.HeapAlloc
+			}
+
+			drive(20)
+			before := heap()
+			drive(20 + tc.exports)
+			after := heap()
+			growth := int64(after) - int64(before)
+			t.Logf("live heap %d → %d bytes (%+d) over %d failed exports", before, after, growth, errs.count()-20)
+			if growth > maxGrowth {
+				t.Errorf("the live heap grew by %d bytes over %d failed exports, want at most %d", growth, tc.exports, maxGrowth)
+			}
+		})
+	}
+}
+
+// discard is a ResponseWriter that keeps nothing, so the benchmark measures
+// the handler and not a recorder.
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discard) WriteHeader(int)             {}
+
+// BenchmarkRequestPath measures one request through the middleware with no
+// exporter and with an OTLP exporter whose collector hangs: they should
+// cost the same.
+func BenchmarkRequestPath(b *testing.B) {
+	for _, collector := range []string{"none", "hung"} {
+		b.Run("collector="+collector, func(b *testing.B) {
+			clearEnv(b)
+			cfg := exporter.Config{Exporters: []string{"none"}}
+			var rcv *otlptest.Receiver
+			if collector == "hung" {
+				captureErrors(b)
+				rcv = otlptest.Start(b, otlptest.HTTP)
+				rcv.SetFault(otlptest.Hang)
+				cfg = exporter.Config{
+					Exporters: []string{"otlp"},
+					OTLP:      exporter.OTLP{Endpoint: rcv.Endpoint(), Interval: 10 * time.Millisecond, Timeout: time.Second},
+				}
+			}
+			h := app(b, setup(b, cfg), otelred.Semconv)
+			if rcv != nil {
+				// Runs before the provider's Shutdown: release the hung
+				// requests so that the final flush fails at once.
+				b.Cleanup(rcv.Close)
+			}
+			req := httptest.NewRequest(http.MethodGet, "/users/1", nil)
+			w := &discard{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(w, req)
+			}
+		})
+	}
+}

@@ -1,0 +1,258 @@
+package otlptest_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetricgrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/otelred/otelred/exporter/otlptest"
+)
+
+// newExporter returns an SDK OTLP exporter for rcv, with retries off so a
+// fault shows at once.
+func newExporter(t *testing.T, rcv *otlptest.Receiver, gzip bool) sdkmetric.Exporter {
+	t.Helper()
+	ctx := context.Background()
+	var (
+		exp sdkmetric.Exporter
+		err error
+	)
+	if rcv.Protocol() == otlptest.GRPC {
+		opts := []otlpmetricgrpc.Option{
+			otlpmetricgrpc.WithEndpointURL(rcv.Endpoint()),
+			otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{Enabled: false}),
+			otlpmetricgrpc.WithHeaders(map[string]string{"x-tenant": "blue"}),
+		}
+		if gzip {
+			opts = append(opts, otlpmetricgrpc.WithCompressor("gzip"))
+		}
+		exp, err = otlpmetricgrpc.New(ctx, opts...)
+	} else {
+		opts := []otlpmetrichttp.Option{
+			otlpmetrichttp.WithEndpointURL(rcv.Endpoint()),
+			otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{Enabled: false}),
+			otlpmetrichttp.WithHeaders(map[string]string{"x-tenant": "blue"}),
+		}
+		if gzip {
+			opts = append(opts, otlpmetrichttp.WithCompression(otlpmetrichttp.GzipCompression))
+		}
+		exp, err = otlpmetrichttp.New(ctx, opts...)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exp.Shutdown(context.Background()) })
+	return exp
+}
+
+// batch is a request with one counter point and one histogram point.
+func batch(count uint64, total int64) *metricdata.ResourceMetrics {
+	attrs := attribute.NewSet(attribute.String("route", "/users/{id}"), attribute.Int("code", 200))
+	now := time.Now()
+	return &metricdata.ResourceMetrics{
+		Resource: resource.NewSchemaless(attribute.String("service.name", "shop")),
+		ScopeMetrics: []metricdata.ScopeMetrics{{
+			Metrics: []metricdata.Metrics{
+				{
+					Name: "requests",
+					Data: metricdata.Sum[int64]{
+						Temporality: metricdata.CumulativeTemporality,
+						IsMonotonic: true,
+						DataPoints:  []metricdata.DataPoint[int64]{{Attributes: attrs, Time: now, Value: total}},
+					},
+				},
+				{
+					Name: "duration",
+					Data: metricdata.Histogram[float64]{
+						Temporality: metricdata.CumulativeTemporality,
+						DataPoints: []metricdata.HistogramDataPoint[float64]{{
+							Attributes:   attrs,
+							Time:         now,
+							Count:        count,
+							Bounds:       []float64{0.1, 1},
+							BucketCounts: []uint64{count, 0, 0},
+							Sum:          0.01 * float64(count),
+						}},
+					},
+				},
+			},
+		}},
+	}
+}
+
+var point = map[string]string{"route": "/users/{id}", "code": "200"}
+
+func TestReceiverStoresWhatExportersSend(t *testing.T) {
+	for _, proto := range []string{otlptest.GRPC, otlptest.HTTP} {
+		for _, gzip := range []bool{false, true} {
+			name := proto + "/plain"
+			if gzip {
+				name = proto + "/gzip"
+			}
+			t.Run(name, func(t *testing.T) {
+				rcv := otlptest.Start(t, proto)
+				exp := newExporter(t, rcv, gzip)
+				ctx := t.Context()
+				if err := exp.Export(ctx, batch(3, 3)); err != nil {
+					t.Fatal(err)
+				}
+				if err := exp.Export(ctx, batch(5, 7)); err != nil {
+					t.Fatal(err)
+				}
+				if n := len(rcv.Requests()); n != 2 {
+					t.Fatalf("Requests() = %d, want 2", n)
+				}
+				if v, ok := rcv.Value("requests", point); !ok || v != 7 {
+					t.Errorf("Value(requests) = %v, %v; want the latest, 7", v, ok)
+				}
+				if _, ok := rcv.Value("requests", map[string]string{"route": "/users/{id}"}); ok {
+					t.Error("Value matched a subset of the attributes; want an exact match only")
+				}
+				hp, ok := rcv.Histogram("duration", point)
+				if !ok || hp.GetCount() != 5 || len(hp.GetExplicitBounds()) != 2 || hp.GetExplicitBounds()[1] != 1 {
+					t.Errorf("Histogram(duration) = %v, %v; want count 5 and bounds [0.1 1]", hp, ok)
+				}
+				if got := rcv.Resource()["service.name"]; got != "shop" {
+					t.Errorf("Resource()[service.name] = %q, want shop", got)
+				}
+				for i, h := range rcv.Headers() {
+					if got := h.Get("X-Tenant"); got != "blue" {
+						t.Errorf("Headers()[%d].Get(X-Tenant) = %q, want blue", i, got)
+					}
+				}
+				if n := rcv.Attempts(); n != 2 {
+					t.Errorf("Attempts() = %d, want 2", n)
+				}
+			})
+		}
+	}
+}
+
+func TestReceiverFaults(t *testing.T) {
+	for _, proto := range []string{otlptest.GRPC, otlptest.HTTP} {
+		for _, f := range []otlptest.Fault{otlptest.Refuse, otlptest.Hang, otlptest.Unavailable, otlptest.Throttle} {
+			t.Run(proto+"/"+f.String()+" then recover", func(t *testing.T) {
+				rcv := otlptest.Start(t, proto)
+				exp := newExporter(t, rcv, false)
+				if err := exp.Export(t.Context(), batch(1, 1)); err != nil {
+					t.Fatal(err)
+				}
+				rcv.SetFault(f)
+				ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+				err := exp.Export(ctx, batch(2, 2))
+				cancel()
+				if err == nil {
+					t.Fatalf("Export during %v succeeded, want an error", f)
+				}
+				wantAttempts := 2
+				if f == otlptest.Refuse {
+					wantAttempts = 1
+				}
+				if n := rcv.Attempts(); n != wantAttempts {
+					t.Errorf("Attempts() = %d, want %d", n, wantAttempts)
+				}
+				if n := len(rcv.Requests()); n != 1 {
+					t.Errorf("Requests() = %d during the fault, want 1 (faulted requests are not stored)", n)
+				}
+
+				rcv.SetFault(otlptest.None)
+				// A gRPC client backs off before it reconnects after Refuse:
+				// poll, bounded by ctx.
+				ctx, cancel = context.WithTimeout(t.Context(), 10*time.Second)
+				defer cancel()
+				tick := time.NewTicker(10 * time.Millisecond)
+				defer tick.Stop()
+				for exp.Export(ctx, batch(3, 3)) != nil {
+					select {
+					case <-tick.C:
+					case <-ctx.Done():
+						t.Fatal("Export never succeeded after the fault was cleared")
+					}
+				}
+				if v, ok := rcv.Value("requests", point); !ok || v != 3 {
+					t.Errorf("Value(requests) after recovery = %v, %v; want 3", v, ok)
+				}
+			})
+		}
+	}
+}
+
+func TestReceiverCloseReleasesHungRequests(t *testing.T) {
+	for _, proto := range []string{otlptest.GRPC, otlptest.HTTP} {
+		t.Run(proto, func(t *testing.T) {
+			rcv := otlptest.Start(t, proto)
+			exp := newExporter(t, rcv, false)
+			rcv.SetFault(otlptest.Hang)
+			done := make(chan error, 1)
+			go func() { done <- exp.Export(context.Background(), batch(1, 1)) }()
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			if err := rcv.WaitFor(ctx, func() bool { return rcv.Attempts() == 1 }); err != nil {
+				t.Fatal("the request never arrived:", err)
+			}
+			rcv.Close()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Error("Export succeeded against a closed receiver")
+				}
+			case <-ctx.Done():
+				t.Fatal("Close did not release the hung request")
+			}
+		})
+	}
+}
+
+func TestWaitForEndsWithContext(t *testing.T) {
+	rcv := otlptest.Start(t, otlptest.HTTP)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := rcv.WaitFor(ctx, func() bool { return false }); err != context.Canceled {
+		t.Errorf("WaitFor = %v, want context.Canceled", err)
+	}
+}
+
+func TestHTTPRejectsWhatIsNotOTLP(t *testing.T) {
+	rcv := otlptest.Start(t, otlptest.HTTP)
+	for _, tc := range []struct {
+		name, contentType, encoding string
+		body                        []byte
+		want                        int
+	}{
+		{"JSON is not supported", "application/json", "", []byte("{}"), http.StatusUnsupportedMediaType},
+		{"a body that is not gzip", "application/x-protobuf", "gzip", []byte("plain"), http.StatusBadRequest},
+		{"an unknown encoding", "application/x-protobuf", "br", nil, http.StatusUnsupportedMediaType},
+		{"a body that is not protobuf", "application/x-protobuf", "", []byte{0xff, 0xff, 0xff}, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, rcv.Endpoint(), bytes.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", tc.contentType)
+			if tc.encoding != "" {
+				req.Header.Set("Content-Encoding", tc.encoding)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("status = %d, want %d", resp.StatusCode, tc.want)
+			}
+		})
+	}
+	if n := rcv.Attempts(); n != 0 {
+		t.Errorf("Attempts() = %d after malformed requests, want 0", n)
+	}
+}

@@ -1,0 +1,105 @@
+package exporter
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/otlptranslator"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+)
+
+// claimDesc is what [claim] describes.
+var claimDesc = prometheus.NewDesc(
+	"otelred_exporter_claim",
+	"Marks a Registerer as serving an otelred exporter; never collected.",
+	nil, nil)
+
+// claim marks a Registerer as taken. The OpenTelemetry exporter's collector
+// describes nothing, so registering a second one on the same Registerer
+// succeeds and scrapes then carry every series twice, or fail; a claim is a
+// checked collector with one fixed description and no metrics, so its
+// second registration fails instead, and it adds nothing to a scrape.
+type claim struct{}
+
+func (claim) Describe(ch chan<- *prometheus.Desc) { ch <- claimDesc }
+func (claim) Collect(chan<- prometheus.Metric)    {}
+
+// prom is a built Prometheus exporter.
+type prom struct {
+	reader     sdkmetric.Reader
+	handler    http.Handler // nil when the Registerer is not a Gatherer
+	unregister func()
+}
+
+// newPrometheus registers the exporter's collector on p.Registerer, or on
+// a new private registry, and builds the handler. p must be valid.
+func newPrometheus(p Prometheus) (*prom, error) {
+	reg := p.Registerer
+	var gatherer prometheus.Gatherer
+	if reg == nil {
+		r := prometheus.NewRegistry()
+		reg, gatherer = r, r
+	} else if g, ok := reg.(prometheus.Gatherer); ok {
+		gatherer = g
+	}
+
+	if err := reg.Register(claim{}); err != nil {
+		if errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+			return nil, fmt.Errorf("%w: Prometheus.Registerer (%T) already serves another Exporter: shut that one down first, or leave Registerer nil for a private registry", ErrInvalidConfig, p.Registerer)
+		}
+		return nil, fmt.Errorf("exporter: Prometheus.Registerer: %w", err)
+	}
+	unregister := func() { reg.Unregister(claim{}) }
+
+	opts := []otelprom.Option{
+		otelprom.WithRegisterer(reg),
+		otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes),
+	}
+	if !p.ScopeLabels {
+		opts = append(opts, otelprom.WithoutScopeInfo())
+	}
+	if p.DisableTargetInfo {
+		opts = append(opts, otelprom.WithoutTargetInfo())
+	}
+	if p.Namespace != "" {
+		opts = append(opts, otelprom.WithNamespace(p.Namespace))
+	}
+	if len(p.ResourceLabels) > 0 {
+		keys := make([]attribute.Key, len(p.ResourceLabels))
+		for i, k := range p.ResourceLabels {
+			keys[i] = attribute.Key(k)
+		}
+		opts = append(opts, otelprom.WithResourceAsConstantLabels(attribute.NewAllowKeysFilter(keys...)))
+	}
+	exp, err := otelprom.New(opts...)
+	if err != nil {
+		unregister()
+		return nil, fmt.Errorf("exporter: Prometheus exporter: %w", err)
+	}
+
+	pr := &prom{reader: exp, unregister: unregister}
+	if gatherer != nil {
+		pr.handler = promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{
+			ErrorLog:          errorLog{},
+			ErrorHandling:     promhttp.ContinueOnError,
+			EnableOpenMetrics: !p.DisableOpenMetrics,
+		})
+	}
+	return pr, nil
+}
+
+// errorLog passes the handler's errors to otel.Handle; with
+// ContinueOnError, a metric that fails to gather is left out and the rest
+// of the scrape is still served.
+type errorLog struct{}
+
+func (errorLog) Println(v ...any) {
+	otel.Handle(fmt.Errorf("exporter: serving Prometheus metrics: %s", strings.TrimSuffix(fmt.Sprintln(v...), "\n")))
+}

@@ -1,0 +1,157 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/otelred/otelred/views"
+)
+
+// Provider is a MeterProvider built by [Setup], with the exporters that
+// read it. It embeds the *sdkmetric.MeterProvider, so it is itself a
+// metric.MeterProvider to hand to otelred.WithMeterProvider, and its
+// ForceFlush pushes at once.
+type Provider struct {
+	*sdkmetric.MeterProvider
+
+	// Resource is the resource Setup built and gave the MeterProvider.
+	Resource *resource.Resource
+
+	exp *Exporter
+}
+
+// Setup builds, in one call, a MeterProvider with otelred's RED views (the
+// Naming profile's duration histogram with Boundaries, see [views.RED]),
+// the resource, and a reader for every exporter cfg lists, after applying
+// the environment to cfg ([Config.WithEnv]). It never sets the global
+// MeterProvider; pass the Provider to otelred.WithMeterProvider, or call
+// otel.SetMeterProvider yourself.
+//
+// The resource has, from lowest to highest precedence:
+// service.name "unknown_service:<executable>", the telemetry.sdk.*
+// attributes, OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, then
+// cfg.ResourceAttributes and cfg.ServiceName.
+//
+// opts are passed to sdkmetric.NewMeterProvider after Setup's own, for
+// example more views (views.Otelhttp for a service that also uses otelhttp)
+// or another reader.
+//
+// Like [New], Setup starts nothing half-way: on error, nothing it started
+// is left running.
+func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider, error) {
+	cfg, err := cfg.WithEnv()
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	red, err := views.RED(cfg.profile(), cfg.Boundaries)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	res, err := cfg.resource(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, err := build(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	all := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithView(red...)}
+	for _, r := range e.readers {
+		all = append(all, sdkmetric.WithReader(r))
+	}
+	all = append(all, opts...)
+	return &Provider{
+		MeterProvider: sdkmetric.NewMeterProvider(all...),
+		Resource:      res,
+		exp:           e,
+	}, nil
+}
+
+// Handler returns the Prometheus handler, as [Exporter.Handler] does: nil
+// when the Prometheus exporter does not run.
+func (p *Provider) Handler() http.Handler { return p.exp.Handler() }
+
+// Addr returns the address of the standalone Prometheus listener, or nil
+// when there is none.
+func (p *Provider) Addr() net.Addr { return p.exp.Addr() }
+
+// Shutdown flushes the last push of every push exporter, stops every
+// reader and closes the standalone listener, and returns all their errors
+// joined. ctx bounds the whole of it: with a collector that does not
+// answer, Shutdown returns when ctx ends, with the export's error.
+func (p *Provider) Shutdown(ctx context.Context) error {
+	return errors.Join(p.MeterProvider.Shutdown(ctx), p.exp.Shutdown(ctx))
+}
+
+// resource builds the resource: defaults, then the environment, then c.
+func (c Config) resource(ctx context.Context) (*resource.Resource, error) {
+	if err := checkResourceEnv(getenv(envResourceAttributes)); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(c.ResourceAttributes))
+	for k := range c.ResourceAttributes {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	attrs := make([]attribute.KeyValue, 0, len(keys)+1)
+	for _, k := range keys {
+		attrs = append(attrs, attribute.String(k, c.ResourceAttributes[k]))
+	}
+	if c.ServiceName != "" {
+		attrs = append(attrs, attribute.String("service.name", c.ServiceName))
+	}
+	res, err := resource.New(ctx,
+		resource.WithDetectors(resource.StringDetector("", "service.name", defaultServiceName)),
+		resource.WithTelemetrySDK(),
+		resource.WithFromEnv(),
+		resource.WithAttributes(attrs...))
+	if err != nil {
+		return nil, fmt.Errorf("exporter: building the resource: %w", err)
+	}
+	return res, nil
+}
+
+// defaultServiceName is the OpenTelemetry SDK's default service.name.
+func defaultServiceName() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "unknown_service:go", nil
+	}
+	return "unknown_service:" + filepath.Base(exe), nil
+}
+
+// checkResourceEnv checks OTEL_RESOURCE_ATTRIBUTES, which the SDK would
+// otherwise apply in part and only log about.
+func checkResourceEnv(v string) error {
+	if v == "" {
+		return nil
+	}
+	for _, entry := range strings.Split(v, ",") {
+		if strings.TrimSpace(entry) == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(entry, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return fmt.Errorf("%w: %s %q: entry %q is not key=value", ErrInvalidConfig, envResourceAttributes, v, entry)
+		}
+		if _, err := url.PathUnescape(strings.TrimSpace(val)); err != nil {
+			return fmt.Errorf("%w: %s %q: the value of %q is not URL-encoded correctly", ErrInvalidConfig, envResourceAttributes, v, strings.TrimSpace(k))
+		}
+	}
+	return nil
+}
