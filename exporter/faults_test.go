@@ -24,8 +24,9 @@ var faults = []struct {
 
 // TestCollectorFaultsLeaveRequestsAlone runs requests through the
 // middleware while the collector is down, hangs, or answers 503, and
-// checks that requests take about as long as with no exporter at all (the
-// two are interleaved so both see the same machine), that the export
+// checks that no request waits for an export (the time they take is
+// reported beside requests with no exporter, interleaved so both see the
+// same machine), that the export
 // errors reach otel.Handle, and that Shutdown returns within its context.
 func TestCollectorFaultsLeaveRequestsAlone(t *testing.T) {
 	const (
@@ -75,9 +76,10 @@ func TestCollectorFaultsLeaveRequestsAlone(t *testing.T) {
 				ratio := float64(withFault) / float64(without)
 				t.Logf("%d requests with the collector %s took %.2f× as long as with no exporter; the slowest took %.4f of the export timeout",
 					n, f.name, ratio, float64(slowest)/float64(timeout))
-				if ratio > 3 {
-					t.Errorf("requests with the collector %s took %.2f× as long as with no exporter, want at most 3×", f.name, ratio)
-				}
+				// The ratio is reported, not asserted: speed is the benchmark's
+				// job (BenchmarkRequestPath). What must hold on any machine is
+				// that no request waits for an export, which would take the
+				// export timeout.
 				if slowest > timeout/2 {
 					t.Errorf("the slowest request took %.2f of the export timeout, want well under it", float64(slowest)/float64(timeout))
 				}
