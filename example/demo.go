@@ -1,0 +1,335 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/views"
+)
+
+// Shutdown budgets: the HTTP server drains requests in flight (a /slow
+// request lasts at most 5 s), then the MeterProvider pushes its last export.
+const (
+	httpShutdownTimeout     = 10 * time.Second
+	providerShutdownTimeout = 15 * time.Second
+)
+
+// defaultServiceName names the service when neither OTEL_SERVICE_NAME nor a
+// service.name in OTEL_RESOURCE_ATTRIBUTES does. It is also the job name in
+// prometheus/prometheus.yml.
+const defaultServiceName = "example"
+
+// options is everything the demo is run with: the flags, and what tests
+// set besides.
+type options struct {
+	addr   string // listen address
+	naming string // "semconv" or "classic"
+	load   bool   // drive traffic at the demo and print a live line
+	bare   bool   // no instrumentation at all
+
+	// config is the exporter configuration the demo starts from; the
+	// environment fills what it leaves at zero. main leaves it zero.
+	config exporter.Config
+
+	// stats registers the ManualReader that -load reads, without -load.
+	stats bool
+	// loadEvery is the time between two live lines of -load.
+	loadEvery time.Duration
+
+	stdout, stderr io.Writer
+}
+
+// objectivesFile holds the service level objectives: the one file that
+// decides the histogram's boundaries here and, through redgen, the rules,
+// alerts and dashboard.
+//
+//go:embed slo.yaml
+var objectivesFile []byte
+
+// objectives decodes slo.yaml.
+func objectives() (views.Objectives, error) {
+	var o views.Objectives
+	if err := yaml.Unmarshal(objectivesFile, &o); err != nil {
+		return o, fmt.Errorf("slo.yaml: %w", err)
+	}
+	return o, o.Validate()
+}
+
+// histogramBoundaries returns the bucket boundaries, in seconds, of the
+// demo's duration histogram, handed to exporter.Setup as Config.Boundaries:
+// the profile's defaults plus every latency threshold of slo.yaml, each one
+// exactly, so the latency SLIs of the generated rules read one bucket.
+func histogramBoundaries(p otelred.Profile) ([]float64, error) {
+	o, err := objectives()
+	if err != nil {
+		return nil, err
+	}
+	return o.Boundaries(views.Default(p))
+}
+
+// demo is the example service, wired and listening, not yet serving.
+type demo struct {
+	opts       options
+	profile    otelred.Profile
+	service    string    // service.name of the resource, and Classic's service label
+	exporters  []string  // the exporters that run
+	boundaries []float64 // of the duration histogram; nil when bare
+
+	provider *exporter.Provider      // nil when bare
+	manual   *sdkmetric.ManualReader // nil unless -load (or opts.stats)
+
+	ln     net.Listener
+	srv    *http.Server
+	served chan error // Serve's result, once started
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// newDemo builds the demo: the exporters (from opts.config and the OTEL_*
+// environment), the otelred middleware around the routes, /metrics when
+// the Prometheus exporter runs, and the listener, bound at once so that a
+// port in use is an error here. Call serve, then shutdown.
+func newDemo(ctx context.Context, opts options) (_ *demo, err error) {
+	if opts.stdout == nil {
+		opts.stdout = io.Discard
+	}
+	if opts.stderr == nil {
+		opts.stderr = io.Discard
+	}
+	if opts.loadEvery <= 0 {
+		opts.loadEvery = 2 * time.Second
+	}
+	if opts.naming == "" {
+		opts.naming = otelred.Semconv.String()
+	}
+	profile, err := otelred.ParseProfile(opts.naming)
+	if err != nil {
+		return nil, fmt.Errorf("-naming %q: want %q or %q", opts.naming, otelred.Semconv, otelred.Classic)
+	}
+	d := &demo{opts: opts, profile: profile}
+
+	mux := newMux(sleep)
+	var h http.Handler = mux
+	if !opts.bare {
+		if h, err = d.instrument(ctx, mux); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				d.shutdownProvider()
+			}
+		}()
+	}
+
+	ln, err := net.Listen("tcp", opts.addr)
+	if err != nil {
+		return nil, fmt.Errorf("-addr %q: %w", opts.addr, err)
+	}
+	d.ln = ln
+	d.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return d, nil
+}
+
+// instrument sets up the exporters and returns mux wrapped in the otelred
+// middleware, with /metrics mounted when the Prometheus exporter runs.
+func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (http.Handler, error) {
+	cfg := d.opts.config
+	cfg.Naming = d.profile.String()
+	if cfg.Boundaries == nil {
+		b, err := histogramBoundaries(d.profile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Boundaries = b
+	}
+	if cfg.ServiceName == "" && !serviceNamedByEnv() {
+		cfg.ServiceName = defaultServiceName
+	}
+	cfg, err := cfg.WithEnv() // Setup does it too; here for the exporters' names
+	if err != nil {
+		return nil, err
+	}
+	d.exporters = cfg.Exporters
+	if len(d.exporters) == 0 {
+		d.exporters = []string{"prometheus"}
+	}
+	d.boundaries = cfg.Boundaries
+
+	var extra []sdkmetric.Option
+	if d.opts.load || d.opts.stats {
+		d.manual = sdkmetric.NewManualReader()
+		extra = append(extra, sdkmetric.WithReader(d.manual))
+	}
+	p, err := exporter.Setup(ctx, cfg, extra...)
+	if err != nil {
+		return nil, err
+	}
+	d.provider = p
+
+	// The Classic profile's service label is the resource's service.name,
+	// so that it agrees with target_info and with what OTLP receives.
+	name, _ := p.Resource.Set().Value(attribute.Key("service.name"))
+	d.service = name.String()
+	mw, err := otelred.New(
+		otelred.WithMeterProvider(p),
+		otelred.WithProfile(d.profile),
+		otelred.WithService(d.service),
+	)
+	if err != nil {
+		d.shutdownProvider()
+		return nil, err
+	}
+	if h := p.Handler(); h != nil {
+		mux.Handle("GET /metrics", h)
+	}
+	return mw(mux), nil
+}
+
+// serviceNamedByEnv reports whether the environment names the service, in
+// which case the demo's default name does not apply.
+func serviceNamedByEnv() bool {
+	if strings.TrimSpace(os.Getenv("OTEL_SERVICE_NAME")) != "" {
+		return true
+	}
+	for _, kv := range strings.Split(os.Getenv("OTEL_RESOURCE_ATTRIBUTES"), ",") {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(k) == "service.name" && strings.TrimSpace(v) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// url returns the demo's base URL, such as "http://127.0.0.1:8080".
+func (d *demo) url() string { return "http://" + d.ln.Addr().String() }
+
+// serve starts serving in the background.
+func (d *demo) serve() {
+	d.served = make(chan error, 1)
+	go func() { d.served <- d.srv.Serve(d.ln) }()
+}
+
+// shutdown stops the demo gracefully: the server stops accepting, lets the
+// requests in flight finish (within httpShutdownTimeout), and then the
+// MeterProvider flushes its last push and stops. Calls after the first
+// return the first one's result.
+func (d *demo) shutdown() error {
+	d.shutdownOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+		defer cancel()
+		var errs []error
+		if err := d.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping the HTTP server: %w", err))
+			_ = d.srv.Close()
+		}
+		if d.served != nil {
+			if err := <-d.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errs = append(errs, fmt.Errorf("serving: %w", err))
+			}
+		} else {
+			_ = d.ln.Close()
+		}
+		errs = append(errs, d.shutdownProvider())
+		d.shutdownErr = errors.Join(errs...)
+	})
+	return d.shutdownErr
+}
+
+func (d *demo) shutdownProvider() error {
+	if d.provider == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), providerShutdownTimeout)
+	defer cancel()
+	if err := d.provider.Shutdown(ctx); err != nil {
+		return fmt.Errorf("flushing metrics: %w", err)
+	}
+	return nil
+}
+
+// snapshot collects the RED instruments from the ManualReader. It needs
+// one: -load, or opts.stats.
+func (d *demo) snapshot(ctx context.Context) (snapshot, error) {
+	if d.manual == nil {
+		return snapshot{}, errors.New("no stats reader: run with -load")
+	}
+	var rm metricdata.ResourceMetrics
+	if err := d.manual.Collect(ctx, &rm); err != nil {
+		return snapshot{}, err
+	}
+	return readSnapshot(&rm, d.profile.Names(), time.Now()), nil
+}
+
+// banner tells the user where the demo is and what it serves.
+func (d *demo) banner() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "otelred example: listening on %s", d.url())
+	if d.opts.bare {
+		b.WriteString(" (bare: no instrumentation, no /metrics)\n")
+	} else {
+		fmt.Fprintf(&b, " (naming %s, service %q, exporters %s)\n", d.profile, d.service, strings.Join(d.exporters, ","))
+	}
+	b.WriteString("  GET /hello/{name}  200\n")
+	b.WriteString("  GET /fail          500\n")
+	b.WriteString("  GET /slow?ms=N     200 after N ms (default 250, capped at 5000); a bad ms is 400\n")
+	if d.provider != nil && d.provider.Handler() != nil {
+		b.WriteString("  GET /metrics       the Prometheus exposition\n")
+	}
+	return b.String()
+}
+
+// run serves until ctx ends (SIGINT or SIGTERM in main), driving load at
+// itself with -load, then shuts down gracefully.
+func (d *demo) run(ctx context.Context) error {
+	d.serve()
+	fmt.Fprint(d.opts.stderr, d.banner())
+
+	var wg sync.WaitGroup
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	if d.opts.load {
+		fmt.Fprintf(d.opts.stderr, "load: %d workers; a line every %v\n", loadWorkers, d.opts.loadEvery)
+		wg.Go(func() { driveLoad(loadCtx, d.url(), loadWorkers) })
+		wg.Go(func() { d.report(loadCtx, d.opts.stdout) })
+	}
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-d.served:
+		d.served <- err // for shutdown
+		err = fmt.Errorf("serving: %w", err)
+	}
+	stopLoad()
+	wg.Wait()
+	fmt.Fprintln(d.opts.stderr, "otelred example: shutting down")
+	if serr := d.shutdown(); serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// run is the whole demo: build it, serve until ctx ends, shut down.
+func run(ctx context.Context, opts options) error {
+	d, err := newDemo(ctx, opts)
+	if err != nil {
+		return err
+	}
+	return d.run(ctx)
+}

@@ -1,0 +1,372 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/exporter/otlptest"
+)
+
+func TestParseFlags(t *testing.T) {
+	t.Run("the defaults are the contract's", func(t *testing.T) {
+		opts, err := parseFlags(nil, io.Discard, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if opts.addr != "127.0.0.1:8080" || opts.naming != "semconv" || opts.load || opts.bare {
+			t.Errorf("defaults: addr %q, naming %q, load %v, bare %v", opts.addr, opts.naming, opts.load, opts.bare)
+		}
+	})
+	t.Run("every flag is read", func(t *testing.T) {
+		opts, err := parseFlags([]string{"-addr", "127.0.0.1:0", "-naming", "classic", "-load"}, io.Discard, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if opts.addr != "127.0.0.1:0" || opts.naming != "classic" || !opts.load {
+			t.Errorf("got addr %q, naming %q, load %v", opts.addr, opts.naming, opts.load)
+		}
+		if opts, _ := parseFlags([]string{"-bare"}, io.Discard, io.Discard); !opts.bare {
+			t.Error("-bare not read")
+		}
+	})
+	t.Run("-h documents the flags and the environment", func(t *testing.T) {
+		var stderr strings.Builder
+		_, err := parseFlags([]string{"-h"}, io.Discard, &stderr)
+		if !errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("-h: %v, want flag.ErrHelp", err)
+		}
+		for _, s := range []string{"-addr", "-load", "-naming", "-bare", "/hello/{name}", "/slow?ms=N", "OTEL_METRICS_EXPORTER", "OTEL_SERVICE_NAME", "SIGTERM"} {
+			if !strings.Contains(stderr.String(), s) {
+				t.Errorf("-h does not mention %s:\n%s", s, stderr.String())
+			}
+		}
+	})
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string // in the message
+	}{
+		{"an unknown naming is refused", []string{"-naming", "bogus"}, `-naming "bogus"`},
+		{"-load with -bare is refused", []string{"-load", "-bare"}, "-bare"},
+		{"arguments are refused", []string{"serve"}, `unexpected arguments ["serve"]`},
+		{"an unknown flag is refused", []string{"-port", "80"}, "-port"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr strings.Builder
+			if _, err := parseFlags(tt.args, io.Discard, &stderr); err == nil {
+				t.Fatalf("parseFlags(%q): no error", tt.args)
+			}
+			if !strings.Contains(stderr.String(), tt.want) || !strings.Contains(stderr.String(), "Usage:") {
+				t.Errorf("parseFlags(%q) printed %q, want %q and the usage", tt.args, stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestNewDemoRefusesBadConfig(t *testing.T) {
+	ctx := context.Background()
+	t.Run("an unknown exporter in the config", func(t *testing.T) {
+		_, err := newDemo(ctx, options{addr: "127.0.0.1:0", config: exporter.Config{Exporters: []string{"bogus"}}})
+		if !errors.Is(err, exporter.ErrInvalidConfig) || !strings.Contains(err.Error(), `"bogus"`) {
+			t.Errorf("newDemo: %v, want an invalid config naming \"bogus\"", err)
+		}
+	})
+	t.Run("an unknown exporter in OTEL_METRICS_EXPORTER", func(t *testing.T) {
+		noOTELEnv(t)
+		t.Setenv("OTEL_METRICS_EXPORTER", "prometheus,bogus")
+		_, err := newDemo(ctx, options{addr: "127.0.0.1:0"})
+		if err == nil || !strings.Contains(err.Error(), "OTEL_METRICS_EXPORTER") || !strings.Contains(err.Error(), `"bogus"`) {
+			t.Errorf("newDemo: %v, want an error naming OTEL_METRICS_EXPORTER and \"bogus\"", err)
+		}
+	})
+	t.Run("an unknown naming", func(t *testing.T) {
+		_, err := newDemo(ctx, options{addr: "127.0.0.1:0", naming: "bogus"})
+		if err == nil || !strings.Contains(err.Error(), `"bogus"`) {
+			t.Errorf("newDemo: %v, want an error naming \"bogus\"", err)
+		}
+	})
+	t.Run("an address in use", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		for _, bare := range []bool{false, true} {
+			_, err := newDemo(ctx, options{addr: ln.Addr().String(), bare: bare, config: exporter.Config{Exporters: []string{"prometheus"}}})
+			if err == nil || !strings.Contains(err.Error(), "-addr") {
+				t.Errorf("newDemo (bare %v) on a port in use: %v, want an error naming -addr", bare, err)
+			}
+		}
+	})
+}
+
+func TestDemoServesMetrics(t *testing.T) {
+	c := newClient(t)
+	t.Run("semconv", func(t *testing.T) {
+		d := startDemo(t, options{})
+		get(t, c, d.url()+"/hello/ada")
+		get(t, c, d.url()+"/fail")
+		status, body := get(t, c, d.url()+"/metrics")
+		if status != 200 {
+			t.Fatalf("GET /metrics: %d", status)
+		}
+		for _, s := range []string{
+			`http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}"} 1`,
+			`http_server_request_duration_seconds_count{error_type="500",http_request_method="GET",http_response_status_code="500",http_route="/fail"} 1`,
+			`target_info{service_name="otelred-test"`,
+		} {
+			if !strings.Contains(body, s) {
+				t.Errorf("/metrics lacks %s:\n%s", s, body)
+			}
+		}
+		if strings.Contains(body, `"/metrics"`) {
+			t.Errorf("/metrics records itself:\n%s", body)
+		}
+	})
+	t.Run("classic labels the service with the resource's service.name", func(t *testing.T) {
+		noOTELEnv(t)
+		for _, tt := range []struct {
+			name string
+			env  map[string]string
+			cfg  string
+			want string
+		}{
+			{"from the config", nil, "shop", "shop"},
+			{"from OTEL_SERVICE_NAME", map[string]string{"OTEL_SERVICE_NAME": "checkout"}, "", "checkout"},
+			{"from OTEL_RESOURCE_ATTRIBUTES", map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team=web,service.name=cart"}, "", "cart"},
+			{"by default", nil, "", "example"},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				for k, v := range tt.env {
+					t.Setenv(k, v)
+				}
+				d, err := newDemo(context.Background(), options{addr: "127.0.0.1:0", naming: "classic",
+					config: exporter.Config{Exporters: []string{"prometheus"}, ServiceName: tt.cfg}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				d.serve()
+				t.Cleanup(func() { _ = d.shutdown() })
+				get(t, c, d.url()+"/fail")
+				_, body := get(t, c, d.url()+"/metrics")
+				for _, s := range []string{
+					`http_requests_total{method="GET",path="/fail",service="` + tt.want + `",status_code="500"} 1`,
+					`http_errors_total{method="GET",path="/fail",service="` + tt.want + `",status_code="500"} 1`,
+					`target_info{service_name="` + tt.want + `"`,
+				} {
+					if !strings.Contains(body, s) {
+						t.Errorf("/metrics lacks %s:\n%s", s, body)
+					}
+				}
+			})
+		}
+	})
+	t.Run("bare has no /metrics", func(t *testing.T) {
+		d := startDemo(t, options{bare: true})
+		if status, _ := get(t, c, d.url()+"/metrics"); status != 404 {
+			t.Errorf("GET /metrics on -bare: %d, want 404", status)
+		}
+		if status, _ := get(t, c, d.url()+"/hello/ada"); status != 200 {
+			t.Errorf("GET /hello/ada on -bare: %d, want 200", status)
+		}
+		if d.provider != nil {
+			t.Error("-bare built a MeterProvider")
+		}
+	})
+	t.Run("without the prometheus exporter there is no /metrics", func(t *testing.T) {
+		d := startDemo(t, options{config: exporter.Config{Exporters: []string{"none"}}})
+		if status, _ := get(t, c, d.url()+"/metrics"); status != 404 {
+			t.Errorf("GET /metrics with exporters none: %d, want 404", status)
+		}
+	})
+}
+
+// TestRunWithLoad runs the whole demo with -load until two live lines are
+// out, then cancels it, as a signal would.
+func TestRunWithLoad(t *testing.T) {
+	stdout := &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, options{addr: "127.0.0.1:0", load: true, loadEvery: 300 * time.Millisecond,
+			config: exporter.Config{Exporters: []string{"prometheus"}, ServiceName: "load"}, stdout: stdout})
+	}()
+	line := regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d all \d+\.\d/s err (\d+\.\d%|-) p50 \S+ p99 \S+( \| /\S+ \d+\.\d/s err \S+ p50 \S+ p99 \S+)+$`)
+	deadline := time.After(20 * time.Second)
+	for len(line.FindAllString(stdout.String(), -1)) < 2 {
+		select {
+		case err := <-done:
+			t.Fatalf("run returned early: %v\n%s", err, stdout)
+		case <-deadline:
+			t.Fatalf("no two live lines in 20 s:\n%s", stdout)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not return 20 s after its context ended")
+	}
+	if out := stdout.String(); !strings.Contains(out, "/hello/{name} ") || !strings.Contains(out, "/slow ") {
+		t.Errorf("the live lines lack a route:\n%s", out)
+	}
+}
+
+// TestBinaryRefusesBadConfig runs the built demo with bad settings: it
+// exits non-zero at once, naming the bad value.
+func TestBinaryRefusesBadConfig(t *testing.T) {
+	bin := demoBinary(t)
+	for _, tt := range []struct {
+		name string
+		args []string
+		env  []string
+		want []string // in stderr
+	}{
+		{"an unknown exporter", nil, []string{"OTEL_METRICS_EXPORTER=bogus"}, []string{"OTEL_METRICS_EXPORTER", `"bogus"`}},
+		{"an unknown exporter in a list", nil, []string{"OTEL_METRICS_EXPORTER=prometheus,otlpp"}, []string{"OTEL_METRICS_EXPORTER", `"otlpp"`}},
+		{"a bad OTLP endpoint", nil, []string{"OTEL_METRICS_EXPORTER=otlp", "OTEL_EXPORTER_OTLP_ENDPOINT=collector:4318"}, []string{"OTEL_EXPORTER_OTLP_ENDPOINT", `"collector:4318"`}},
+		{"a bad export interval", nil, []string{"OTEL_METRICS_EXPORTER=otlp", "OTEL_METRIC_EXPORT_INTERVAL=1m"}, []string{"OTEL_METRIC_EXPORT_INTERVAL", `"1m"`}},
+		{"an unknown naming", []string{"-naming", "bogus"}, nil, []string{`-naming "bogus"`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, append([]string{"-addr", "127.0.0.1:0"}, tt.args...)...)
+			cmd.Env = cleanEnv(tt.env...)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() <= 0 {
+				t.Fatalf("%v %q: %v, want a non-zero exit\n%s", tt.env, tt.args, err, stderr.String())
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr lacks %s:\n%s", s, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+// TestBinaryShutsDownGracefully runs the built demo pushing OTLP once an
+// hour, sends it requests and a signal: it exits 0, and the last push,
+// flushed at shutdown, has every request.
+func TestBinaryShutsDownGracefully(t *testing.T) {
+	bin := demoBinary(t)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			recv := otlptest.Start(t, otlptest.HTTP)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0")
+			cmd.Env = cleanEnv(
+				"OTEL_METRICS_EXPORTER=otlp",
+				"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+				"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="+recv.Endpoint(),
+				"OTEL_METRIC_EXPORT_INTERVAL=3600000",
+				"OTEL_SERVICE_NAME=shutdown-test",
+			)
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var (
+				out     lockedBuffer
+				addr    = make(chan string, 1)
+				exited  = make(chan struct{})
+				waitErr error
+			)
+			go func() {
+				defer close(exited)
+				sc := bufio.NewScanner(stderr)
+				re := regexp.MustCompile(`listening on (http://\S+)`)
+				for sc.Scan() {
+					_, _ = out.Write([]byte(sc.Text() + "\n"))
+					if m := re.FindStringSubmatch(sc.Text()); m != nil {
+						addr <- m[1]
+					}
+				}
+				waitErr = cmd.Wait()
+			}()
+			t.Cleanup(func() {
+				_ = cmd.Process.Kill() // if it is still running
+				<-exited
+				if t.Failed() {
+					t.Logf("the demo's stderr:\n%s", out.String())
+				}
+			})
+			var base string
+			select {
+			case base = <-addr:
+			case <-exited:
+				t.Fatalf("the demo exited at start: %v", waitErr)
+			case <-ctx.Done():
+				t.Fatal("the demo did not say where it listens")
+			}
+
+			c := newClient(t)
+			const hellos, fails = 7, 3
+			for range hellos {
+				get(t, c, base+"/hello/ada")
+			}
+			for range fails {
+				get(t, c, base+"/fail")
+			}
+			if n := recv.Attempts(); n != 0 {
+				t.Fatalf("%d pushes before the signal, want none (interval 1h)", n)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-exited:
+				if waitErr != nil {
+					t.Fatalf("after %v the demo exited with %v, want 0", sig, waitErr)
+				}
+			case <-ctx.Done():
+				t.Fatalf("the demo did not exit after %v", sig)
+			}
+
+			for _, want := range []struct {
+				attrs map[string]string
+				n     uint64
+			}{
+				{map[string]string{"http.request.method": "GET", "http.route": "/hello/{name}", "http.response.status_code": "200"}, hellos},
+				{map[string]string{"http.request.method": "GET", "http.route": "/fail", "http.response.status_code": "500", "error.type": "500"}, fails},
+			} {
+				hp, ok := recv.Histogram("http.server.request.duration", want.attrs)
+				if !ok || hp.GetCount() != want.n {
+					t.Errorf("the last push has %v for %v, want a count of %d", hp, want.attrs, want.n)
+				}
+			}
+			if got := recv.Resource()["service.name"]; got != "shutdown-test" {
+				t.Errorf("pushed service.name %q, want shutdown-test", got)
+			}
+			if !strings.Contains(out.String(), "shutting down") {
+				t.Errorf("the demo did not say it shut down:\n%s", out.String())
+			}
+		})
+	}
+}

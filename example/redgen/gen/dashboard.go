@@ -1,0 +1,400 @@
+package gen
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"github.com/otelred/otelred/otelred"
+)
+
+// The dashboard JSON, in the fields of Grafana's schema this dashboard uses
+// (the example/grafana module checks it with Grafana's own schema).
+type dashboardJSON struct {
+	UID                  string        `json:"uid"`
+	Title                string        `json:"title"`
+	Description          string        `json:"description"`
+	Tags                 []string      `json:"tags"`
+	Timezone             string        `json:"timezone"`
+	Editable             bool          `json:"editable"`
+	GraphTooltip         int           `json:"graphTooltip"`
+	FiscalYearStartMonth int           `json:"fiscalYearStartMonth"`
+	Refresh              string        `json:"refresh"`
+	SchemaVersion        int           `json:"schemaVersion"`
+	Time                 timeRange     `json:"time"`
+	Templating           templating    `json:"templating"`
+	Annotations          annotationSet `json:"annotations"`
+	Panels               []any         `json:"panels"`
+}
+
+type timeRange struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+type templating struct {
+	List []variable `json:"list"`
+}
+
+type annotationSet struct {
+	List []any `json:"list"`
+}
+
+type variable struct {
+	Type        string `json:"type"`
+	Name        string `json:"name"`
+	Label       string `json:"label"`
+	Description string `json:"description,omitempty"`
+	Query       string `json:"query"`
+	Definition  string `json:"definition,omitempty"`
+	Datasource  *dsRef `json:"datasource,omitempty"`
+	Refresh     int    `json:"refresh,omitempty"`
+	Sort        int    `json:"sort,omitempty"`
+	Multi       bool   `json:"multi"`
+	IncludeAll  bool   `json:"includeAll"`
+	AllValue    string `json:"allValue,omitempty"`
+}
+
+type dsRef struct {
+	Type string `json:"type"`
+	UID  string `json:"uid"`
+}
+
+type gridPos struct {
+	H int `json:"h"`
+	W int `json:"w"`
+	X int `json:"x"`
+	Y int `json:"y"`
+}
+
+type row struct {
+	Type      string  `json:"type"`
+	ID        int     `json:"id"`
+	Title     string  `json:"title"`
+	Collapsed bool    `json:"collapsed"`
+	GridPos   gridPos `json:"gridPos"`
+	Panels    []any   `json:"panels"`
+}
+
+type panel struct {
+	Type        string      `json:"type"`
+	ID          int         `json:"id"`
+	Title       string      `json:"title"`
+	Description string      `json:"description"`
+	Datasource  dsRef       `json:"datasource"`
+	GridPos     gridPos     `json:"gridPos"`
+	FieldConfig fieldConfig `json:"fieldConfig"`
+	Options     any         `json:"options"`
+	Targets     []target    `json:"targets"`
+}
+
+type fieldConfig struct {
+	Defaults  fieldDefaults `json:"defaults"`
+	Overrides []any         `json:"overrides"`
+}
+
+type fieldDefaults struct {
+	Unit       string      `json:"unit"`
+	Decimals   *int        `json:"decimals,omitempty"`
+	Min        *float64    `json:"min,omitempty"`
+	Thresholds *thresholds `json:"thresholds,omitempty"`
+}
+
+type thresholds struct {
+	Mode  string      `json:"mode"`
+	Steps []threshold `json:"steps"`
+}
+
+type threshold struct {
+	Color string   `json:"color"`
+	Value *float64 `json:"value"`
+}
+
+type target struct {
+	RefID        string `json:"refId"`
+	Datasource   dsRef  `json:"datasource"`
+	Expr         string `json:"expr"`
+	LegendFormat string `json:"legendFormat"`
+	Instant      bool   `json:"instant,omitempty"`
+	Range        bool   `json:"range"`
+}
+
+type timeseriesOptions struct {
+	Legend  legend  `json:"legend"`
+	Tooltip tooltip `json:"tooltip"`
+}
+
+type legend struct {
+	DisplayMode string   `json:"displayMode"`
+	Placement   string   `json:"placement"`
+	ShowLegend  bool     `json:"showLegend"`
+	Calcs       []string `json:"calcs"`
+}
+
+type tooltip struct {
+	Mode string `json:"mode"`
+	Sort string `json:"sort"`
+}
+
+type statOptions struct {
+	GraphMode              string        `json:"graphMode"`
+	ColorMode              string        `json:"colorMode"`
+	JustifyMode            string        `json:"justifyMode"`
+	TextMode               string        `json:"textMode"`
+	WideLayout             bool          `json:"wideLayout"`
+	ShowPercentChange      bool          `json:"showPercentChange"`
+	ReduceOptions          reduceOptions `json:"reduceOptions"`
+	PercentChangeColorMode string        `json:"percentChangeColorMode"`
+	Orientation            string        `json:"orientation"`
+}
+
+type reduceOptions struct {
+	Values bool     `json:"values"`
+	Calcs  []string `json:"calcs"`
+	Fields string   `json:"fields"`
+}
+
+// The dashboard's variables, as they appear in queries.
+const (
+	varService      = "$service"
+	varRoute        = "$route"
+	varRateInterval = "$__rate_interval"
+)
+
+var prometheusDS = dsRef{Type: "prometheus", UID: "${datasource}"}
+
+// Dashboard returns a Grafana dashboard for c, as indented JSON: a RED row
+// (request rate, error ratio, and p50, p90 and p99 durations per route), a
+// saturation row (in-flight requests) and, if c has objectives, an SLO row
+// (the SLIs and the error budget left over the SLO window, and the burn
+// rates), with variables for the data source, the service and the route.
+// The output is deterministic.
+func Dashboard(c Config) ([]byte, error) {
+	m, err := c.plan()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m.dashboard()); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func (m *plan) dashboard() dashboardJSON {
+	title, uid := m.cfg.Title, m.cfg.UID
+	if title == "" {
+		title = "otelred: RED and SLOs"
+	}
+	if uid == "" {
+		uid = "otelred-red"
+	}
+	svcSel := m.n.requests
+	if m.cfg.Service != "" {
+		svcSel = selector(m.n.requests, m.serviceMatch()...)
+	}
+	routeSel := selector(m.n.requests, m.svc+`=~"`+varService+`"`)
+	d := dashboardJSON{
+		UID:   uid,
+		Title: title,
+		Description: "RED metrics and SLOs of services instrumented with otelred (naming " + m.cfg.Profile.String() +
+			"), generated by redgen from the service's objectives: regenerate it rather than editing it.",
+		Tags:          []string{"otelred", "red", "slo"},
+		Timezone:      "browser",
+		Editable:      true,
+		GraphTooltip:  1,
+		Refresh:       "1m",
+		SchemaVersion: 39,
+		Time:          timeRange{From: "now-6h", To: "now"},
+		Templating: templating{List: []variable{
+			{Type: "datasource", Name: "datasource", Label: "Data source", Query: "prometheus"},
+			{
+				Type: "query", Name: "service", Label: "Service",
+				Description: "Services, by the " + m.svc + " label.",
+				Query:       "label_values(" + svcSel + ", " + m.svc + ")", Definition: "label_values(" + svcSel + ", " + m.svc + ")",
+				Datasource: &prometheusDS, Refresh: 2, Sort: 1, Multi: true, IncludeAll: true, AllValue: ".*",
+			},
+			{
+				Type: "query", Name: "route", Label: "Route",
+				Description: "Routes, by the " + m.n.route + " label: path templates, plus " + otelred.Unmatched + " and " + otelred.Overflow + ".",
+				Query:       "label_values(" + routeSel + ", " + m.n.route + ")", Definition: "label_values(" + routeSel + ", " + m.n.route + ")",
+				Datasource: &prometheusDS, Refresh: 2, Sort: 1, Multi: true, IncludeAll: true, AllValue: ".*",
+			},
+		}},
+		Annotations: annotationSet{List: []any{}},
+	}
+
+	l := &layout{}
+	red := []string{m.svc, m.n.route}
+	redMatch := append(m.dashServiceMatch(), m.n.route+`=~"`+varRoute+`"`)
+	perRoute := "{{" + m.svc + "}} {{" + m.n.route + "}}"
+	l.row("RED: rate, errors, duration")
+	l.timeseries(8, "Request rate",
+		"Requests per second, per service and route.", "reqps",
+		target{Expr: m.requestRate(red, redMatch, varRateInterval), LegendFormat: perRoute})
+	l.timeseries(8, "Error ratio",
+		"Share of requests that failed, per service and route. "+m.failure(), "percentunit",
+		target{Expr: m.errorRatio(red, redMatch, varRateInterval), LegendFormat: perRoute})
+	var qs []target
+	for _, q := range []struct {
+		q    float64
+		name string
+	}{{0.5, "p50"}, {0.9, "p90"}, {0.99, "p99"}} {
+		qs = append(qs, target{Expr: m.quantile(q.q, red, redMatch, varRateInterval), LegendFormat: q.name + " " + perRoute})
+	}
+	l.timeseries(8, "Duration p50, p90, p99",
+		"Request duration percentiles per service and route, interpolated within the histogram's buckets: exact only at bucket boundaries, which is why SLO thresholds are made boundaries.", "s",
+		qs...)
+
+	l.row("Saturation")
+	activeBy := append([]string{m.svc}, m.n.activeBy...)
+	activeMatch := m.dashServiceMatch()
+	desc := "Requests being served right now, per service and method (the gauge of the semconv naming has no route label, so the route variable does not apply)."
+	if m.n.activeRte {
+		activeMatch = append(activeMatch, m.n.route+`=~"`+varRoute+`"`)
+		desc = "Requests being served right now, per service and route. Requests whose route is not known yet count under " + otelred.Unmatched + "."
+	}
+	legendActive := "{{" + strings.Join(activeBy, "}} {{") + "}}"
+	l.timeseries(24, "In-flight requests", desc, "short",
+		target{Expr: sumBy(activeBy, selector(m.n.active, activeMatch...)), LegendFormat: legendActive})
+
+	if len(m.avail)+len(m.latency) > 0 {
+		m.sloRow(l)
+	}
+	d.Panels = l.panels
+	return d
+}
+
+// failure says what counts as a failed request.
+func (m *plan) failure() string {
+	if m.cfg.Profile == otelred.Classic {
+		return "Failures are the requests counted in " + m.n.errors + ": status 400 or more by default, client errors included."
+	}
+	return "Failures are the requests with an error_type: status 500 or more, or a panic, by default."
+}
+
+func (m *plan) sloRow(l *layout) {
+	w := m.window.String()
+	l.row("SLOs over " + w)
+
+	var sli, left []target
+	for _, k := range []kind{availability, latency} {
+		for _, s := range m.scopesOf(k) {
+			name := "{{" + m.svc + "}} " + m.scopeName(k, s)
+			sli = append(sli, target{Expr: m.good(k, s, w, m.dashServiceMatch()), LegendFormat: name, Instant: true})
+			bad := indent(m.sli(k, s, w, m.dashServiceMatch()))
+			left = append(left, target{Expr: "1 - (\n" + bad + "\n) / " + num(s.budget()), LegendFormat: name, Instant: true})
+		}
+	}
+	l.stat(6, "SLI over "+w,
+		"Share of good requests over the SLO window, for each objective (the objective in parentheses). Prometheus keeps 15 days of data by default: a longer window needs a longer retention.",
+		nil, sli...)
+	red, orange, green := 0.0, 0.25, 0.5
+	l.stat(6, "Error budget left over "+w,
+		"Share of each objective's error budget (1 - objective) not yet spent over the SLO window: 100% is untouched, 0% spent, below 0 overspent.",
+		&thresholds{Mode: "absolute", Steps: []threshold{{"red", nil}, {"orange", &red}, {"yellow", &orange}, {"green", &green}}},
+		left...)
+	for _, k := range []kind{availability, latency} {
+		var ts []target
+		for _, s := range m.scopesOf(k) {
+			for _, win := range []string{"1h", "6h", "1d", "3d"} {
+				ts = append(ts, target{
+					Expr:         m.recorded(k, s, win, m.dashServiceMatch()) + " / " + num(s.budget()),
+					LegendFormat: "{{" + m.svc + "}} " + m.scopeName(k, s) + " over " + win,
+				})
+			}
+		}
+		if len(ts) == 0 {
+			continue
+		}
+		l.timeseries(6, "Burn rate: "+k.name,
+			"How many times faster than sustainable the "+k.name+" error budget is being spent (1 spends it exactly over "+w+"). "+
+				"The alerts page at 14.4 over 1h and 5m or 6 over 6h and 30m, and open a ticket at 3 over 1d and 2h or 1 over 3d and 6h. "+
+				"Needs the recording rules.", "short", ts...)
+	}
+}
+
+// scopeName names objective s of kind k in legends.
+func (m *plan) scopeName(k kind, s scope) string {
+	where := "all routes"
+	if !s.global() {
+		where = s.route
+	}
+	if k == latency {
+		return k.name + ", " + where + " (" + pct(s.target) + " within " + num(s.threshold) + " s)"
+	}
+	return k.name + ", " + where + " (" + pct(s.target) + ")"
+}
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
+
+// layout places panels left to right, top to bottom, and numbers them.
+type layout struct {
+	panels []any
+	id     int
+	x, y   int
+	h      int
+}
+
+func (l *layout) next() int { l.id++; return l.id }
+
+func (l *layout) row(title string) {
+	if l.x > 0 {
+		l.x, l.y = 0, l.y+l.h
+	}
+	l.panels = append(l.panels, row{Type: "row", ID: l.next(), Title: title, GridPos: gridPos{H: 1, W: 24, Y: l.y}, Panels: []any{}})
+	l.y++
+	l.h = 0
+}
+
+func (l *layout) place(w, h int) gridPos {
+	if l.x+w > 24 {
+		l.x, l.y = 0, l.y+l.h
+	}
+	p := gridPos{H: h, W: w, X: l.x, Y: l.y}
+	l.x += w
+	l.h = h
+	if l.x >= 24 {
+		l.x, l.y = 0, l.y+h
+	}
+	return p
+}
+
+func (l *layout) add(p panel, targets []target) {
+	for i := range targets {
+		targets[i].RefID = string(rune('A' + i))
+		targets[i].Datasource = prometheusDS
+		targets[i].Range = !targets[i].Instant
+	}
+	p.Targets = targets
+	p.Datasource = prometheusDS
+	p.ID = l.next()
+	l.panels = append(l.panels, p)
+}
+
+func (l *layout) timeseries(w int, title, desc, unit string, targets ...target) {
+	l.add(panel{
+		Type: "timeseries", Title: title, Description: desc, GridPos: l.place(w, 8),
+		FieldConfig: fieldConfig{Defaults: fieldDefaults{Unit: unit}, Overrides: []any{}},
+		Options: timeseriesOptions{
+			Legend:  legend{DisplayMode: "list", Placement: "bottom", ShowLegend: true, Calcs: []string{}},
+			Tooltip: tooltip{Mode: "multi", Sort: "desc"},
+		},
+	}, targets)
+}
+
+func (l *layout) stat(w int, title, desc string, th *thresholds, targets ...target) {
+	three := 3
+	l.add(panel{
+		Type: "stat", Title: title, Description: desc, GridPos: l.place(w, 8),
+		FieldConfig: fieldConfig{Defaults: fieldDefaults{Unit: "percentunit", Decimals: &three, Thresholds: th}, Overrides: []any{}},
+		Options: statOptions{
+			GraphMode: "none", ColorMode: "value", JustifyMode: "auto", TextMode: "value_and_name",
+			WideLayout: true, ReduceOptions: reduceOptions{Calcs: []string{"lastNotNull"}},
+			PercentChangeColorMode: "standard", Orientation: "horizontal",
+		},
+	}, targets)
+}

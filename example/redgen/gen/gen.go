@@ -1,0 +1,345 @@
+// Package gen derives Prometheus recording and alerting rules, promtool unit
+// tests for them, and a Grafana dashboard from one [views.Objectives] value
+// and the naming of the metrics (profile, namespace, service label), so that
+// metric names, bucket boundaries and SLO thresholds cannot drift apart.
+// The redgen command is its front end. [Tests] writes promtool unit tests
+// that prove each alert fires just above its burn rate and stays silent
+// just below it; [Queries] lists every PromQL expression of the rules and
+// the dashboard, for a test against a real Prometheus; [Warnings] reports
+// alerts that can never fire.
+//
+// # Rules
+//
+// [Rules] writes three groups:
+//
+//   - otelred_red: per service and route, the request rate
+//     (otelred:http_requests:rate5m), the error ratio
+//     (otelred:http_errors:ratio_rate5m) and the 50th, 90th and 99th
+//     percentile durations (otelred:http_request_duration_seconds:p99_rate5m
+//     and its siblings).
+//   - otelred_sli: for every objective, the ratio of bad requests over 5m,
+//     30m, 1h, 2h, 6h, 1d and 3d: otelred:sli_error:ratio_rate1h for
+//     availability (failed requests over all requests) and
+//     otelred:sli_latency:ratio_rate1h for latency (requests slower than the
+//     threshold over all requests, 1 - bucket{le="threshold"} / count).
+//   - otelred_slo_alerts: multi-window, multi-burn-rate alerts, as in the
+//     Google SRE workbook, OtelredAvailabilityBudgetBurn and
+//     OtelredLatencyBudgetBurn, with severity="page" when the budget burns at
+//     14.4 times the sustainable rate over 1h and 5m, or 6 times over 6h and
+//     30m, and severity="ticket" at 3 times over 1d and 2h, or once over 3d
+//     and 6h.
+//
+// # Scopes
+//
+// A global objective is measured over the service's requests taken together
+// (the SLI series carry the service label only); a route's own objective
+// over that route's requests (the series also carry the route label, set by
+// the rule). The global SLI leaves out the routes with their own objective
+// of the same kind, and requests that matched no route ([otelred.Unmatched]),
+// so no request counts twice. Alerts select the global series with
+// route="" (no route label) and a route's series with its route.
+//
+// # Service label
+//
+// The service is the resource's service.name, which the Prometheus exporter
+// does not put on the RED series of the Semconv profile. By default the
+// rules and the dashboard group by Prometheus's job label for Semconv, and by
+// the service label that Classic records. [Config.ServiceLabel] picks another
+// one, such as service_name when the exporter copies service.name onto the
+// series (exporter.Prometheus.ResourceLabels).
+package gen
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/views"
+)
+
+// ErrInvalidConfig is wrapped by every error for a bad [Config]. Errors in
+// the objectives wrap [views.ErrInvalidObjective] as well.
+var ErrInvalidConfig = errors.New("gen: invalid config")
+
+// Config is what the generated files are derived from.
+type Config struct {
+	// Objectives are the service's SLOs.
+	Objectives views.Objectives
+
+	// Profile is the naming profile the service records with.
+	//
+	// The zero value is otelred.Semconv.
+	Profile otelred.Profile
+
+	// Namespace is the Prometheus exporter's namespace, which prefixes every
+	// metric name with Namespace and an underscore.
+	//
+	// The zero value means none.
+	Namespace string
+
+	// ServiceLabel is the label that tells services apart.
+	//
+	// The zero value means "job" for Semconv and "service" for Classic.
+	ServiceLabel string
+
+	// Service restricts every rule and query to the series whose service
+	// label has this value. Set it when several services with different
+	// objectives share one Prometheus, and generate one rules file per
+	// service.
+	//
+	// The zero value means every service.
+	Service string
+
+	// Boundaries are the bucket boundaries of the duration histogram in use;
+	// every latency threshold must be one of them (see
+	// [views.Objectives.Check]).
+	//
+	// The zero value means the objectives' boundaries around the profile's
+	// defaults: Objectives.Boundaries(views.Default(Profile)).
+	Boundaries []float64
+
+	// Title and UID name the Grafana dashboard.
+	//
+	// The zero values mean "otelred: RED and SLOs" and "otelred-red".
+	Title, UID string
+}
+
+// plan is a checked Config with everything the generators need.
+type plan struct {
+	cfg        Config
+	n          names
+	svc        string // service label
+	boundaries []float64
+	window     views.Window
+	avail      []scope
+	latency    []scope
+}
+
+// names are the Prometheus names of one profile, namespace applied.
+type names struct {
+	requests  string // counter of all requests
+	errors    string // counter of failed requests, with errMatch
+	errMatch  string // extra matcher selecting failures on errors, or ""
+	bucket    string // duration histogram buckets
+	count     string // duration histogram count
+	active    string // in-flight gauge
+	route     string
+	method    string
+	activeBy  []string // labels the in-flight panel groups by, after the service
+	activeRte bool     // whether the in-flight gauge has the route label
+}
+
+// scope is one objective: the global one or a route's own.
+type scope struct {
+	route     string   // "" for the global objective
+	exclude   []string // routes left out of the global objective
+	target    float64
+	threshold float64 // latency only
+}
+
+func (s scope) global() bool { return s.route == "" }
+
+// budget is 1 - target, rounded to hide binary noise (1 - 0.999 is
+// 0.0010000000000000009).
+func (s scope) budget() float64 {
+	b, _ := strconv.ParseFloat(strconv.FormatFloat(1-s.target, 'g', 12, 64), 64)
+	return b
+}
+
+var (
+	labelNameRE  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	metricNameRE = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+)
+
+func (c Config) plan() (*plan, error) {
+	if c.Profile.Names().Duration == "" {
+		return nil, fmt.Errorf("%w: Profile = %v is not a profile", ErrInvalidConfig, c.Profile)
+	}
+	if c.Namespace != "" && !metricNameRE.MatchString(c.Namespace) {
+		return nil, fmt.Errorf("%w: Namespace = %q is not a Prometheus metric name prefix", ErrInvalidConfig, c.Namespace)
+	}
+	m := &plan{cfg: c, svc: c.ServiceLabel}
+	if m.svc == "" {
+		m.svc = "job"
+		if c.Profile == otelred.Classic {
+			m.svc = "service"
+		}
+	}
+	if !labelNameRE.MatchString(m.svc) || strings.HasPrefix(m.svc, "__") {
+		return nil, fmt.Errorf("%w: ServiceLabel = %q is not a Prometheus label name", ErrInvalidConfig, m.svc)
+	}
+	o := c.Objectives
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	m.boundaries = slices.Clone(c.Boundaries)
+	if m.boundaries == nil {
+		b, err := o.Boundaries(views.Default(c.Profile))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		m.boundaries = b
+	}
+	if err := o.Check(m.boundaries); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if err := views.Validate(m.boundaries); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	m.window = o.SLOWindow()
+	m.n = profileNames(c.Profile, c.Namespace)
+	m.avail, m.latency = scopes(o)
+	return m, nil
+}
+
+func profileNames(p otelred.Profile, ns string) names {
+	pre := ""
+	if ns != "" {
+		pre = ns + "_"
+	}
+	label := func(k string) string { return strings.NewReplacer(".", "_", "-", "_").Replace(k) }
+	pn := p.Names()
+	if p == otelred.Classic {
+		return names{
+			requests:  pre + pn.Requests,
+			errors:    pre + pn.Errors,
+			bucket:    pre + pn.Duration + "_bucket",
+			count:     pre + pn.Duration + "_count",
+			active:    pre + pn.Active,
+			route:     label(string(pn.Route)),
+			method:    label(string(pn.Method)),
+			activeBy:  []string{label(string(pn.Route))},
+			activeRte: true,
+		}
+	}
+	base := pre + label(pn.Duration) + "_seconds"
+	return names{
+		requests: base + "_count",
+		errors:   base + "_count",
+		errMatch: label(string(pn.ErrorType)) + `!=""`,
+		bucket:   base + "_bucket",
+		count:    base + "_count",
+		active:   pre + label(pn.Active),
+		route:    label(string(pn.Route)),
+		method:   label(string(pn.Method)),
+		activeBy: []string{label(string(pn.Method))},
+	}
+}
+
+// scopes lists the objectives of each kind, the global one first, then the
+// routes' own in the order they are configured.
+func scopes(o views.Objectives) (avail, latency []scope) {
+	var ownAvail, ownLatency []string
+	for _, r := range o.Routes {
+		if r.Availability != 0 {
+			ownAvail = append(ownAvail, r.Route)
+		}
+		if r.Latency != nil {
+			ownLatency = append(ownLatency, r.Route)
+		}
+	}
+	if o.Availability != 0 {
+		avail = append(avail, scope{exclude: ownAvail, target: o.Availability})
+	}
+	if o.Latency != nil {
+		latency = append(latency, scope{exclude: ownLatency, target: o.Latency.Target, threshold: o.Latency.Threshold})
+	}
+	for _, r := range o.Routes {
+		if r.Availability != 0 {
+			avail = append(avail, scope{route: r.Route, target: r.Availability})
+		}
+		if r.Latency != nil {
+			latency = append(latency, scope{route: r.Route, target: r.Latency.Target, threshold: r.Latency.Threshold})
+		}
+	}
+	return avail, latency
+}
+
+// kind is one kind of objective.
+type kind struct {
+	name   string // "availability" or "latency"
+	record string // SLI recording rule name, without the window
+	alert  string
+}
+
+var (
+	availability = kind{"availability", "otelred:sli_error:ratio_rate", "OtelredAvailabilityBudgetBurn"}
+	latency      = kind{"latency", "otelred:sli_latency:ratio_rate", "OtelredLatencyBudgetBurn"}
+)
+
+func (m *plan) scopesOf(k kind) []scope {
+	if k == latency {
+		return m.latency
+	}
+	return m.avail
+}
+
+// sliWindows are the windows of the SLI ratios, short to long.
+var sliWindows = []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
+
+// burn is one window pair of the multi-window, multi-burn-rate alerts.
+type burn struct {
+	severity    string
+	factor      float64
+	long, short string
+	longHours   float64
+}
+
+// burns are the SRE workbook's window pairs, two per severity.
+var burns = []burn{
+	{"page", 14.4, "1h", "5m", 1},
+	{"page", 6, "6h", "30m", 6},
+	{"ticket", 3, "1d", "2h", 24},
+	{"ticket", 1, "3d", "6h", 72},
+}
+
+// le formats a bucket boundary as the le label value it is scraped as, or
+// as a regular expression when scrapes disagree. A non-integer boundary
+// reads the same in the text format and in OpenMetrics ("0.3"); an integer
+// one is "1" in the text format and "1.0" in OpenMetrics (which Prometheus
+// 2 asks for first, and to which Prometheus 3 normalizes every scrape).
+func le(boundary float64) (op, value string) {
+	s := strconv.FormatFloat(boundary, 'g', -1, 64)
+	if strings.ContainsAny(s, ".eE") {
+		return "=", s
+	}
+	return "=~", s + `(\.0)?`
+}
+
+// quote writes s as a PromQL string literal.
+func quote(s string) string { return strconv.Quote(s) }
+
+// Validate reports whether c can be generated from: valid objectives
+// (errors wrap [views.ErrInvalidObjective]), every latency threshold one of
+// the boundaries, a known profile, and valid Prometheus names.
+func (c Config) Validate() error {
+	_, err := c.plan()
+	return err
+}
+
+// Warnings returns what is legal in c but probably not meant: a window pair
+// whose burn rate no error ratio can reach, because the objective's target
+// leaves a budget of more than 1/burn rate (a target of 90% can burn at
+// most 10 times the sustainable rate, so its 14.4 times page never fires).
+func Warnings(c Config) ([]string, error) {
+	m, err := c.plan()
+	if err != nil {
+		return nil, err
+	}
+	var ws []string
+	for _, k := range []kind{availability, latency} {
+		for _, s := range m.scopesOf(k) {
+			for _, b := range burns {
+				if b.factor*s.budget() >= 1 {
+					ws = append(ws, fmt.Sprintf("objective %s: its %s alert at %s times the sustainable rate over %s and %s can never fire, as a target of %s burns its budget at most %s times that fast",
+						m.scopeName(k, s), b.severity, num(b.factor), b.long, b.short, pct(s.target), num(1/s.budget())))
+				}
+			}
+		}
+	}
+	return ws, nil
+}

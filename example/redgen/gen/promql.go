@@ -1,0 +1,121 @@
+package gen
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/otelred/otelred/otelred"
+)
+
+// selector writes metric{matchers}, leaving out empty matchers.
+func selector(metric string, matchers ...string) string {
+	var ms []string
+	for _, m := range matchers {
+		if m != "" {
+			ms = append(ms, m)
+		}
+	}
+	if len(ms) == 0 {
+		return metric
+	}
+	return metric + "{" + strings.Join(ms, ", ") + "}"
+}
+
+// serviceMatch selects Config.Service, if set.
+func (m *plan) serviceMatch() []string {
+	if m.cfg.Service == "" {
+		return nil
+	}
+	return []string{m.svc + "=" + quote(m.cfg.Service)}
+}
+
+// dashServiceMatch selects the services of the dashboard's variable.
+func (m *plan) dashServiceMatch() []string {
+	return []string{m.svc + `=~"` + varService + `"`}
+}
+
+// scopeMatch selects the requests that count toward s, in the services
+// svc selects: one route, or every route but Unmatched and those with their
+// own objective.
+func (m *plan) scopeMatch(s scope, svc []string) []string {
+	ms := clone(svc)
+	if !s.global() {
+		return append(ms, m.n.route+"="+quote(s.route))
+	}
+	ms = append(ms, m.n.route+"!="+quote(otelred.Unmatched))
+	for _, r := range s.exclude {
+		ms = append(ms, m.n.route+"!="+quote(r))
+	}
+	return ms
+}
+
+// sliBy lists the labels an SLI is grouped by: the service label only. A
+// route's SLI gets its route label from its recording rule.
+func (m *plan) sliBy() []string { return []string{m.svc} }
+
+func sumBy(by []string, expr string) string {
+	return "sum by (" + strings.Join(by, ", ") + ") (" + expr + ")"
+}
+
+func rate(sel, window string) string { return "rate(" + sel + "[" + window + "])" }
+
+// requestRate is the per-second rate of requests.
+func (m *plan) requestRate(by, matchers []string, window string) string {
+	return sumBy(by, rate(selector(m.n.requests, matchers...), window))
+}
+
+// errorRatio is the ratio of failed requests to all requests. A group
+// without failures has no failure series: it reads 0, not nothing.
+func (m *plan) errorRatio(by, matchers []string, window string) string {
+	errs := sumBy(by, rate(selector(m.n.errors, append(clone(matchers), m.n.errMatch)...), window))
+	all := m.requestRate(by, matchers, window)
+	return "(\n  " + errs + "\n  or\n  0 * " + all + "\n)\n/\n" + all
+}
+
+// slowRatio is the ratio of requests slower than threshold to all requests.
+func (m *plan) slowRatio(by, matchers []string, threshold float64, window string) string {
+	return "1 - (\n" + indent(m.fastRatio(by, matchers, threshold, window)) + "\n)"
+}
+
+// fastRatio is the ratio of requests that took at most threshold to all
+// requests, read off the bucket whose upper bound is the threshold.
+func (m *plan) fastRatio(by, matchers []string, threshold float64, window string) string {
+	op, v := le(threshold)
+	fast := sumBy(by, rate(selector(m.n.bucket, append(clone(matchers), "le"+op+quote(v))...), window))
+	all := sumBy(by, rate(selector(m.n.count, matchers...), window))
+	return fast + "\n/\n" + all
+}
+
+// quantile is the q-quantile of the request duration.
+func (m *plan) quantile(q float64, by, matchers []string, window string) string {
+	return "histogram_quantile(" + num(q) + ", " +
+		sumBy(append(clone(by), "le"), rate(selector(m.n.bucket, matchers...), window)) + ")"
+}
+
+// sli is the bad-request ratio of objective s of kind k over window in the
+// services svc selects, computed from the raw series.
+func (m *plan) sli(k kind, s scope, window string, svc []string) string {
+	if k == latency {
+		return m.slowRatio(m.sliBy(), m.scopeMatch(s, svc), s.threshold, window)
+	}
+	return m.errorRatio(m.sliBy(), m.scopeMatch(s, svc), window)
+}
+
+// good is the good-request ratio of objective s of kind k over window in
+// the services svc selects, computed from the raw series: the SLI.
+func (m *plan) good(k kind, s scope, window string, svc []string) string {
+	if k == latency {
+		return m.fastRatio(m.sliBy(), m.scopeMatch(s, svc), s.threshold, window)
+	}
+	return "1 - (\n" + indent(m.errorRatio(m.sliBy(), m.scopeMatch(s, svc), window)) + "\n)"
+}
+
+// recorded selects the recorded SLI series of objective s in the services
+// svc selects.
+func (m *plan) recorded(k kind, s scope, window string, svc []string) string {
+	return selector(k.record+window, append(clone(svc), m.n.route+"="+quote(s.route))...)
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+func clone(s []string) []string { return append([]string(nil), s...) }

@@ -1,0 +1,210 @@
+package gen
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
+	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/views"
+)
+
+// scrape serves a few requests through otelred with profile p, bucket
+// boundaries b and the exporter's namespace ns, as the exporter package
+// sets it up (private registry, no scope labels), and returns the
+// exposition in the text format and in OpenMetrics.
+func scrape(t *testing.T, p otelred.Profile, ns string, b []float64) (text, openMetrics string) {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	opts := []otelprom.Option{otelprom.WithRegisterer(reg), otelprom.WithoutScopeInfo()}
+	if ns != "" {
+		opts = append(opts, otelprom.WithNamespace(ns))
+	}
+	exp, err := otelprom.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, err := views.RED(p, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithView(vs...))
+	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+
+	mw, err := otelred.New(otelred.WithMeterProvider(mp), otelred.WithProfile(p), otelred.WithService("example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello/{name}", func(http.ResponseWriter, *http.Request) {})
+	mux.HandleFunc("GET /fail", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
+	srv := httptest.NewServer(mw(mux))
+	t.Cleanup(srv.Close)
+	for _, path := range []string{"/hello/a", "/fail", "/nowhere"} {
+		resp, err := srv.Client().Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+
+	metrics := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+	t.Cleanup(metrics.Close)
+	get := func(accept string) string {
+		req, _ := http.NewRequest(http.MethodGet, metrics.URL, nil)
+		req.Header.Set("Accept", accept)
+		resp, err := metrics.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(body)
+	}
+	return get("text/plain;version=0.0.4"), get("application/openmetrics-text;version=1.0.0")
+}
+
+// The names and labels the rules and dashboard query must be the ones the
+// exporter writes, and each latency threshold's le matcher must match the
+// bucket as scraped, in both formats Prometheus asks for.
+func TestGeneratedNamesMatchTheScrape(t *testing.T) {
+	o := views.Objectives{
+		Availability: 0.999,
+		Latency:      &views.LatencyObjective{Threshold: 0.3, Target: 0.99},
+		// An integer threshold, which the two formats write differently.
+		Routes: []views.RouteObjective{{Route: "/fail", Latency: &views.LatencyObjective{Threshold: 1, Target: 0.9}}},
+	}
+	for _, tc := range []struct {
+		name    string
+		profile otelred.Profile
+		ns      string
+	}{
+		{"semconv", otelred.Semconv, ""},
+		{"classic", otelred.Classic, ""},
+		{"semconv with a namespace", otelred.Semconv, "shop"},
+		{"classic with a namespace", otelred.Classic, "shop"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Config{Objectives: o, Profile: tc.profile, Namespace: tc.ns}
+			m, err := c.plan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, om := scrape(t, tc.profile, tc.ns, m.boundaries)
+
+			parser := expfmt.NewTextParser(model.LegacyValidation)
+			families, err := parser.TextToMetricFamilies(strings.NewReader(text))
+			if err != nil {
+				t.Fatalf("parsing the scrape: %v\n%s", err, text)
+			}
+			// series finds the samples of a Prometheus series name.
+			series := func(name string) []*dto.Metric {
+				for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+					if base, ok := strings.CutSuffix(name, suffix); ok && families[base] != nil && families[base].GetType() == dto.MetricType_HISTOGRAM {
+						return families[base].Metric
+					}
+				}
+				if f := families[name]; f != nil {
+					return f.Metric
+				}
+				return nil
+			}
+			hasLabel := func(ms []*dto.Metric, label, value string) bool {
+				return slices.ContainsFunc(ms, func(mt *dto.Metric) bool {
+					return slices.ContainsFunc(mt.Label, func(l *dto.LabelPair) bool {
+						return l.GetName() == label && (value == "" || l.GetValue() == value)
+					})
+				})
+			}
+			for _, name := range []string{m.n.requests, m.n.errors, m.n.bucket, m.n.count, m.n.active} {
+				ms := series(name)
+				if len(ms) == 0 {
+					t.Errorf("the rules query %s, which the scrape does not have:\n%s", name, text)
+					continue
+				}
+				if name != m.n.active || m.n.activeRte {
+					if !hasLabel(ms, m.n.route, "/fail") || !hasLabel(ms, m.n.route, otelred.Unmatched) {
+						t.Errorf("%s has no %s label with the route templates", name, m.n.route)
+					}
+				}
+				if !hasLabel(ms, m.n.method, "GET") {
+					t.Errorf("%s has no %s label", name, m.n.method)
+				}
+				if tc.profile == otelred.Classic && !hasLabel(ms, m.svc, "example") {
+					t.Errorf("%s has no %s label, the classic default service label", name, m.svc)
+				}
+			}
+			if m.n.errMatch != "" {
+				key := m.n.errMatch[:strings.IndexByte(m.n.errMatch, '!')]
+				if !hasLabel(series(m.n.errors), key, "500") {
+					t.Errorf("no failure series with %s=\"500\"", key)
+				}
+			} else if !hasLabel(series(m.n.errors), "status_code", "500") {
+				t.Errorf("%s does not count the failure", m.n.errors)
+			}
+
+			leRE := regexp.MustCompile(regexp.QuoteMeta(m.n.bucket) + `\{[^}]*le="([^"]*)"`)
+			for format, body := range map[string]string{"text": text, "OpenMetrics": om} {
+				var les []string
+				for _, sm := range leRE.FindAllStringSubmatch(body, -1) {
+					les = append(les, sm[1])
+				}
+				if len(les) == 0 {
+					t.Fatalf("no %s buckets in the %s scrape:\n%s", m.n.bucket, format, body)
+				}
+				for _, th := range o.Thresholds() {
+					op, v := le(th)
+					match := func(s string) bool { return s == v }
+					if op == "=~" {
+						re := regexp.MustCompile("^(?:" + v + ")$")
+						match = re.MatchString
+					}
+					if !slices.ContainsFunc(les, match) {
+						t.Errorf("threshold %v: le%s%q matches no bucket of the %s scrape (le values %q)", th, op, v, format, slices.Compact(les))
+					}
+				}
+			}
+		})
+	}
+}
+
+// The le values the two formats write for integer boundaries differ, which
+// is why le() returns a regular expression for them. If this test fails,
+// client_golang changed its formatting and le() can be simplified.
+func TestIntegerBoundariesDifferBetweenFormats(t *testing.T) {
+	text, om := scrape(t, otelred.Semconv, "", []float64{0.3, 1, 2.5})
+	for _, tc := range []struct{ format, body, want string }{
+		{"text", text, `le="1"`},
+		{"OpenMetrics", om, `le="1.0"`},
+		{"text", text, `le="0.3"`},
+		{"OpenMetrics", om, `le="0.3"`},
+		{"text", text, `le="2.5"`},
+		{"OpenMetrics", om, `le="2.5"`},
+	} {
+		if !strings.Contains(tc.body, tc.want) {
+			t.Errorf("the %s scrape has no %s", tc.format, tc.want)
+		}
+	}
+	if op, v := le(1); op != "=~" || v != `1(\.0)?` {
+		t.Errorf("le(1) = %s %q, want =~ %q", op, v, `1(\.0)?`)
+	}
+	if op, v := le(0.3); op != "=" || v != "0.3" {
+		t.Errorf("le(0.3) = %s %q, want = %q", op, v, "0.3")
+	}
+}

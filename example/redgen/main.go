@@ -1,0 +1,196 @@
+// Command redgen writes Prometheus recording and alerting rules, promtool
+// unit tests for them, and a Grafana RED dashboard, all derived from one
+// file of service level objectives (see views.Objectives) and the naming of
+// the metrics, so that names, buckets and thresholds cannot drift apart.
+//
+// Run from the repository root, with no flags it regenerates the example's
+// files from example/slo.yaml:
+//
+//	go run ./example/redgen
+//
+// For your own service:
+//
+//	go run github.com/otelred/otelred/example/redgen@latest \
+//		-config slo.yaml -naming semconv -service-label job \
+//		-rules deploy/otelred-rules.yml -tests deploy/otelred-rules_test.yml \
+//		-dashboard deploy/otelred-dashboard.json
+//
+// An empty path skips that file. redgen prints the bucket boundaries the
+// duration histogram must use (the objectives' thresholds added to the
+// profile's defaults, or -buckets); give the same boundaries to
+// views.RED or exporter.Config.Boundaries. With -buckets, a latency
+// threshold that is not one of the boundaries is an error.
+package main
+
+//go:generate go run . -config ../slo.yaml -rules ../prometheus/rules.yml -tests ../prometheus/rules_test.yml -dashboard ../grafana/red-dashboard.json
+//go:generate go run . -config ../slo.yaml -naming classic -rules "" -tests "" -dashboard ../grafana/testdata/red-dashboard-classic.json
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/otelred/otelred/example/redgen/gen"
+	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/views"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "redgen:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// run is the whole command, for tests.
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("redgen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		config    = fs.String("config", filepath.Join("example", "slo.yaml"), "objectives file, YAML or JSON (views.Objectives)")
+		naming    = fs.String("naming", "semconv", "naming profile: semconv or classic")
+		namespace = fs.String("namespace", "", "Prometheus exporter namespace, prefixed to every metric name")
+		svcLabel  = fs.String("service-label", "", `label that names the service (default "job" for semconv, "service" for classic)`)
+		service   = fs.String("service", "", "restrict rules and dashboard to this value of the service label (default: every service)")
+		buckets   = fs.String("buckets", "", "comma-separated bucket boundaries in seconds of the histogram in use (default: the profile's, with the objectives' thresholds added)")
+		rules     = fs.String("rules", filepath.Join("example", "prometheus", "rules.yml"), "Prometheus rules file to write (empty: skip)")
+		tests     = fs.String("tests", filepath.Join("example", "prometheus", "rules_test.yml"), "promtool unit-test file to write for the rules file (empty: skip)")
+		dashboard = fs.String("dashboard", filepath.Join("example", "grafana", "red-dashboard.json"), "Grafana dashboard file to write (empty: skip)")
+		title     = fs.String("title", "", `dashboard title (default "otelred: RED and SLOs")`)
+		uid       = fs.String("uid", "", `dashboard uid (default "otelred-red")`)
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+
+	o, err := readObjectives(*config)
+	if err != nil {
+		return err
+	}
+	p, err := otelred.ParseProfile(*naming)
+	if err != nil {
+		return err
+	}
+	c := gen.Config{
+		Objectives:   o,
+		Profile:      p,
+		Namespace:    *namespace,
+		ServiceLabel: *svcLabel,
+		Service:      *service,
+		Title:        *title,
+		UID:          *uid,
+	}
+	if *buckets != "" {
+		if c.Boundaries, err = parseBuckets(*buckets); err != nil {
+			return err
+		}
+	} else if c.Boundaries, err = o.Boundaries(views.Default(p)); err != nil {
+		return err
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "bucket boundaries: %s\n", strings.Trim(fmt.Sprint(c.Boundaries), "[]"))
+	warnings, err := gen.Warnings(c)
+	if err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "redgen: warning:", w)
+	}
+
+	if *rules != "" {
+		b, err := gen.Rules(c)
+		if err != nil {
+			return err
+		}
+		if err := write(stdout, *rules, b); err != nil {
+			return err
+		}
+	}
+	if *tests != "" {
+		if *rules == "" {
+			return errors.New("-tests needs -rules: the tests load the rules file")
+		}
+		rel, err := filepath.Rel(filepath.Dir(*tests), *rules)
+		if err != nil {
+			return err
+		}
+		b, err := gen.Tests(c, filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		if err := write(stdout, *tests, b); err != nil {
+			return err
+		}
+	}
+	if *dashboard != "" {
+		b, err := gen.Dashboard(c)
+		if err != nil {
+			return err
+		}
+		if err := write(stdout, *dashboard, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readObjectives decodes a YAML or JSON objectives file, rejecting unknown
+// fields.
+func readObjectives(path string) (views.Objectives, error) {
+	var o views.Objectives
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return o, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&o); err != nil && !errors.Is(err, io.EOF) {
+		return o, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := o.Validate(); err != nil {
+		return o, fmt.Errorf("%s: %w", path, err)
+	}
+	return o, nil
+}
+
+func parseBuckets(s string) ([]float64, error) {
+	var b []float64
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+		if err != nil {
+			return nil, fmt.Errorf("-buckets: %q is not a number", f)
+		}
+		b = append(b, v)
+	}
+	if err := views.Validate(b); err != nil {
+		return nil, fmt.Errorf("-buckets: %w", err)
+	}
+	return b, nil
+}
+
+// write writes data to path, creating its directory, and says so.
+func write(stdout io.Writer, path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", path)
+	return nil
+}
