@@ -2,6 +2,7 @@ package otelred
 
 import (
 	"net/http"
+	"path"
 	"strings"
 )
 
@@ -32,7 +33,7 @@ func (h *handler) routeAfter(r *http.Request) string {
 	var p string
 	if h.m.cfg.route != nil {
 		p = h.m.cfg.route(r)
-	} else {
+	} else if !connectRedirect(r, r.Pattern) {
 		p = r.Pattern
 	}
 	if p = template(p); p == "" {
@@ -51,6 +52,9 @@ func (h *handler) routeBefore(r *http.Request) string {
 	if p == "" && h.mux != nil {
 		_, p = h.mux.Handler(r)
 	}
+	if connectRedirect(r, p) {
+		p = ""
+	}
 	if p == "" && h.m.cfg.route != nil {
 		p = h.m.cfg.route(r)
 	}
@@ -58,4 +62,27 @@ func (h *handler) routeBefore(r *http.Request) string {
 		return Unmatched
 	}
 	return p
+}
+
+// connectRedirect reports whether p is what ServeMux puts in r.Pattern when
+// it redirects a CONNECT request to the same path with a trailing slash:
+// the request's own cleaned path and a "/", not a pattern. Taken as a
+// route, it would make every such path a label value.
+func connectRedirect(r *http.Request, p string) bool {
+	return r.Method == http.MethodConnect && p != "" && r.URL != nil && p == cleanPath(r.URL.Path)+"/"
+}
+
+// cleanPath cleans a request path as ServeMux does before it redirects.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
