@@ -8,8 +8,12 @@ package otelred_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"syscall"
 	"testing"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -73,5 +77,75 @@ func TestAllocsAdded(t *testing.T) {
 				t.Errorf("allocations per request: %v with the middleware, %v without: added %v, want %v", got, bare, got-bare, tc.want)
 			}
 		})
+	}
+}
+
+// TestAllocsAddedByTheTransport guards the client path: a round trip through
+// the Transport allocates what its base does, and nothing more, for a
+// response and for an error.
+func TestAllocsAddedByTheTransport(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	for _, tc := range []struct {
+		name string
+		base http.RoundTripper
+	}{
+		{"response", roundTripFunc(func(*http.Request) (*http.Response, error) { return okResponse, nil })},
+		{"error response", roundTripFunc(func(*http.Request) (*http.Response, error) { return failedResponse, nil })},
+		{"connection refused", roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, refused })},
+	} {
+		for _, p := range []otelred.Profile{otelred.Semconv, otelred.Classic} {
+			t.Run(tc.name+"/"+p.String(), func(t *testing.T) {
+				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+				defer mp.Shutdown(context.Background())
+				tr, err := otelred.NewTransport(tc.base, otelred.WithMeterProvider(mp), otelred.WithProfile(p))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req := httptest.NewRequest("GET", "http://api.example/users/42", nil)
+				for range 10 {
+					tr.RoundTrip(req)
+				}
+				bare := testing.AllocsPerRun(500, func() { tc.base.RoundTrip(req) })
+				got := testing.AllocsPerRun(500, func() { tr.RoundTrip(req) })
+				if got != bare {
+					t.Errorf("allocations per round trip: %v with the Transport, %v without", got, bare)
+				}
+			})
+		}
+	}
+}
+
+var (
+	okResponse     = &http.Response{StatusCode: 200, Body: http.NoBody}
+	failedResponse = &http.Response{StatusCode: 503, Body: http.NoBody}
+)
+
+// TestAllocsOfOperations guards Start and End: nothing once the name and
+// the error type have been seen.
+func TestAllocsOfOperations(t *testing.T) {
+	errStock := errors.New("no stock")
+	_, pathErr := os.Open("/no/such/file")
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{{"success", nil}, {"anonymous error", errStock}, {"typed error", pathErr}, {"canceled", context.Canceled}} {
+		for _, p := range []otelred.Profile{otelred.Semconv, otelred.Classic} {
+			t.Run(tc.name+"/"+p.String(), func(t *testing.T) {
+				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+				defer mp.Shutdown(context.Background())
+				ops, err := otelred.NewOperations(otelred.WithMeterProvider(mp), otelred.WithProfile(p))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx := context.Background()
+				run := func() { ops.Start(ctx, "orders.process").End(tc.err) }
+				for range 10 {
+					run()
+				}
+				if got := testing.AllocsPerRun(500, run); got != 0 {
+					t.Errorf("allocations per operation: %v, want 0", got)
+				}
+			})
+		}
 	}
 }

@@ -1,6 +1,9 @@
 // Package otelred records RED metrics (rate, errors and duration) and the
-// number of requests in flight for HTTP servers, through the OpenTelemetry
-// metric API.
+// number of requests in flight through the OpenTelemetry metric API: for
+// HTTP servers ([New]), HTTP clients ([NewTransport]) and any other
+// operation, such as a job, a database call or a queue consumer
+// ([NewOperations]). The otelredgrpc package does the same for gRPC
+// servers.
 //
 // It sees only the API (go.opentelemetry.io/otel/metric), never the SDK, so
 // it takes any [metric.MeterProvider] (by default, the global one) and drops
@@ -31,6 +34,12 @@
 // http_requests_total, http_request_duration_seconds, http_errors_total and
 // http_requests_active, labelled method, path, status_code and service.
 //
+// Clients and operations have instruments of their own in each profile
+// ([Profile.ClientNames], [Profile.OperationNames]): with Semconv,
+// http.client.request.duration and operation.duration; with Classic,
+// http_client_requests_total, operations_total and their kin. They share the
+// buckets, views and SLO machinery of the server's.
+//
 // Request counts and in-flight gauges are asynchronous instruments read from
 // otelred's own atomic counters when metrics are collected, so the only SDK
 // call per request is the histogram record.
@@ -55,7 +64,8 @@
 //
 // Put a tracing middleware (otelhttp.NewHandler) outside otelred, so the
 // request context otelred records with carries the span and the SDK can
-// attach exemplars to the duration histogram. Put a panic-recovering
+// attach exemplars, with the span's trace id, to the duration histogram.
+// Likewise on the client: otelhttp.NewTransport(otelred.NewTransport(base)). Put a panic-recovering
 // middleware outside otelred too: otelred records the panic and lets it
 // continue; a recoverer inside it would turn the panic into whatever status
 // it writes.

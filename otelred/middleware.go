@@ -6,16 +6,13 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-)
 
-// overflowKey marks the series that holds what did not fit under the
-// cardinality limit, as the OpenTelemetry SDK marks its own.
-const overflowKey = attribute.Key("otel.metric.overflow")
+	"github.com/otelred/otelred/otelred/internal/red"
+)
 
 // New returns HTTP server middleware that records RED metrics (rate,
 // errors, duration) and in-flight requests for every request that passes
@@ -59,19 +56,16 @@ type middleware struct {
 	cfg     config
 	names   Names
 	byRoute bool // the in-flight gauge is labelled by route (Classic)
-	counts  bool // requests and errors are counters of their own (Classic)
+	isError func(status int) bool
 
-	duration metric.Float64Histogram
-	active   metric.Int64ObservableUpDownCounter
-	requests metric.Int64ObservableCounter
-	errors   metric.Int64ObservableCounter
+	red.Instruments
 
-	series                     *cache[*series] // by route and seriesCode
-	overflowOK, overflowFailed *series
+	series                     *red.Cache[*red.Series] // by route and seriesCode
+	overflowOK, overflowFailed *red.Series
 
-	methods        [numMethods]*gauge // in flight by method
-	routes         *cache[*gauge]     // in flight by route and method
-	routesOverflow *gauge
+	methods        [numMethods]*red.Gauge // in flight by method
+	routes         *red.Cache[*red.Gauge] // in flight by route and method
+	routesOverflow *red.Gauge
 
 	writers sync.Pool
 
@@ -99,93 +93,39 @@ func unpackSeries(c uint64) (status int, method uint8, panicked bool) {
 	return int(int32(uint32(c >> 32))), uint8(c >> 1), c&1 != 0
 }
 
-// series is one attribute set with its prebuilt options, so recording
-// allocates nothing, and the counts behind the Classic counters, which are
-// read at collection time instead of costing an SDK call per request.
-type series struct {
-	record   []metric.RecordOption
-	observe  []metric.ObserveOption
-	failed   bool // the status is a failure
-	overflow bool
-
-	requests atomic.Int64
-	errors   atomic.Int64
-}
-
-// gauge is an in-flight count with its prebuilt options.
-type gauge struct {
-	n       atomic.Int64
-	used    atomic.Bool
-	observe []metric.ObserveOption
-	_       [32]byte // keep hot counters of different methods apart
-}
-
-func (g *gauge) inc() {
-	g.n.Add(1)
-	if !g.used.Load() {
-		g.used.Store(true)
-	}
-}
-
 func newMiddleware(cfg config) (*middleware, error) {
 	p := &profiles[cfg.profile]
 	m := &middleware{
 		cfg:     cfg,
-		names:   p.names,
-		byRoute: p.activeByRoute,
-		counts:  p.names.Requests != "",
+		names:   p.server.names,
+		byRoute: p.server.activeByRoute,
+		isError: cfg.errorRule(&p.server),
 		epoch:   time.Now(),
 	}
 	m.writers.New = func() any { return new(writer) }
 
-	meter := cfg.provider.Meter(ScopeName, metric.WithInstrumentationVersion(Version))
+	meter := cfg.meter()
 	var err error
-	m.duration, err = meter.Float64Histogram(p.names.Duration,
-		metric.WithUnit("s"),
-		metric.WithDescription(p.durationDesc),
-		metric.WithExplicitBucketBoundaries(p.boundaries...))
-	if err != nil {
-		return nil, fmt.Errorf("otelred: creating %s: %w", p.names.Duration, err)
+	if m.Instruments, err = red.NewInstruments(meter, p.server.spec(p.boundaries)); err != nil {
+		return nil, err
 	}
-	m.active, err = meter.Int64ObservableUpDownCounter(p.names.Active,
-		metric.WithUnit(p.activeUnit),
-		metric.WithDescription(p.activeDesc))
-	if err != nil {
-		return nil, fmt.Errorf("otelred: creating %s: %w", p.names.Active, err)
-	}
-	observed := []metric.Observable{m.active}
-	if m.counts {
-		m.requests, err = meter.Int64ObservableCounter(p.names.Requests,
-			metric.WithUnit("{request}"),
-			metric.WithDescription(p.requestsDesc))
-		if err != nil {
-			return nil, fmt.Errorf("otelred: creating %s: %w", p.names.Requests, err)
-		}
-		m.errors, err = meter.Int64ObservableCounter(p.names.Errors,
-			metric.WithUnit("{request}"),
-			metric.WithDescription(p.errorsDesc))
-		if err != nil {
-			return nil, fmt.Errorf("otelred: creating %s: %w", p.names.Errors, err)
-		}
-		observed = append(observed, m.requests, m.errors)
-	}
-	m.series = newCache(cfg.limit, m.newSeries, m.overflowSeries)
+	m.series = red.NewCache(cfg.limit, m.newSeries, m.overflowSeries)
 	m.overflowOK = m.newOverflow(false)
 	m.overflowFailed = m.overflowOK
 	if m.names.ErrorType != "" {
 		m.overflowFailed = m.newOverflow(true)
 	}
 	if m.byRoute {
-		m.routes = newCache(cfg.limit, m.newGauge, func(uint64) *gauge { return m.routesOverflow })
-		m.routesOverflow = &gauge{observe: observeOpts(m.withService(m.names.Route.String(Overflow), overflowKey.Bool(true))...)}
+		m.routes = red.NewCache(cfg.limit, m.newGauge, func(string, uint64) *red.Gauge { return m.routesOverflow })
+		m.routesOverflow = red.NewGauge(false, m.withService(m.names.Route.String(Overflow), red.OverflowKey.Bool(true))...)
 	} else {
 		for i := range m.methods {
-			m.methods[i] = &gauge{observe: observeOpts(m.names.Method.String(methodNames[i]))}
+			m.methods[i] = red.NewGauge(false, m.names.Method.String(methodNames[i]))
 		}
 	}
 	// Register last: a reader may collect at once, and observe reads all of
 	// the state above.
-	if _, err := meter.RegisterCallback(m.observe, observed...); err != nil {
+	if _, err := meter.RegisterCallback(m.observe, m.Observables...); err != nil {
 		return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
 	}
 	return m, nil
@@ -217,13 +157,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	method := methodIndex(r.Method)
 	g := h.inflight(r, method)
-	g.inc()
+	g.Inc()
 	rw := m.writers.Get().(*writer)
 	start := time.Since(m.epoch)
 	served := false
 	defer func() {
 		secs := (time.Since(m.epoch) - start).Seconds()
-		g.n.Add(-1)
+		g.Dec()
 		status := rw.code()
 		if !served && rw.status == 0 {
 			status = http.StatusInternalServerError
@@ -250,57 +190,42 @@ func (m *middleware) excluded(r *http.Request) bool {
 	return false
 }
 
-func (h *handler) inflight(r *http.Request, method uint8) *gauge {
+func (h *handler) inflight(r *http.Request, method uint8) *red.Gauge {
 	if !h.m.byRoute {
 		return h.m.methods[method]
 	}
-	return h.m.routes.get(h.routeBefore(r), uint64(method))
+	return h.m.routes.Get(h.routeBefore(r), uint64(method))
 }
 
 func (m *middleware) record(ctx context.Context, route string, method uint8, status int, panicked bool, secs float64) {
-	s := m.series.get(route, seriesCode(status, method, panicked && m.names.ErrorType != ""))
-	m.duration.Record(ctx, secs, s.record...)
-	if m.counts {
-		s.requests.Add(1)
-		if s.failed || panicked || (s.overflow && m.cfg.isError(status)) {
-			s.errors.Add(1)
-		}
+	s := m.series.Get(route, seriesCode(status, method, panicked && m.names.ErrorType != ""))
+	m.Duration.Record(ctx, secs, s.Record...)
+	if m.Counting() {
+		s.Count(s.Failed || panicked || (s.Overflow && m.isError(status)))
 	}
 }
 
 // observe reports the asynchronous instruments from otelred's own counts.
 func (m *middleware) observe(_ context.Context, o metric.Observer) error {
 	if m.byRoute {
-		m.routes.each(func(g *gauge) { o.ObserveInt64(m.active, g.n.Load(), g.observe...) })
-		if g := m.routesOverflow; g.used.Load() {
-			o.ObserveInt64(m.active, g.n.Load(), g.observe...)
-		}
+		m.routes.Each(func(g *red.Gauge) { m.ObserveGauge(o, g) })
+		m.ObserveGauge(o, m.routesOverflow)
 	} else {
 		for _, g := range m.methods {
-			if g.used.Load() {
-				o.ObserveInt64(m.active, g.n.Load(), g.observe...)
-			}
+			m.ObserveGauge(o, g)
 		}
 	}
-	if m.counts {
-		count := func(s *series) {
-			if n := s.requests.Load(); n > 0 {
-				o.ObserveInt64(m.requests, n, s.observe...)
-			}
-			if n := s.errors.Load(); n > 0 {
-				o.ObserveInt64(m.errors, n, s.observe...)
-			}
-		}
-		m.series.each(count)
-		count(m.overflowOK)
+	if m.Counting() {
+		m.series.Each(func(s *red.Series) { m.ObserveCounts(o, s) })
+		m.ObserveCounts(o, m.overflowOK)
 	}
 	return nil
 }
 
 // newSeries builds the attribute set of a key the first time it is seen.
-func (m *middleware) newSeries(route string, code uint64) *series {
+func (m *middleware) newSeries(route string, code uint64) *red.Series {
 	status, method, panicked := unpackSeries(code)
-	failed := panicked || m.cfg.isError(status)
+	failed := panicked || m.isError(status)
 	kv := []attribute.KeyValue{
 		m.names.Method.String(methodNames[method]),
 		m.names.Route.String(route),
@@ -313,36 +238,34 @@ func (m *middleware) newSeries(route string, code uint64) *series {
 		}
 		kv = append(kv, m.names.ErrorType.String(et))
 	}
-	return newSeries(m.withService(kv...), failed)
+	return red.NewSeries(failed, m.withService(kv...)...)
 }
 
 // overflowSeries is where a key goes when the cache is full. Semconv keeps
 // failures apart, so error ratios stay right past the limit; Classic counts
 // them in its errors counter.
-func (m *middleware) overflowSeries(code uint64) *series {
-	if status, _, panicked := unpackSeries(code); panicked || m.cfg.isError(status) {
+func (m *middleware) overflowSeries(_ string, code uint64) *red.Series {
+	if status, _, panicked := unpackSeries(code); panicked || m.isError(status) {
 		return m.overflowFailed
 	}
 	return m.overflowOK
 }
 
-func (m *middleware) newOverflow(failed bool) *series {
-	kv := []attribute.KeyValue{m.names.Route.String(Overflow), overflowKey.Bool(true)}
+func (m *middleware) newOverflow(failed bool) *red.Series {
+	kv := []attribute.KeyValue{m.names.Route.String(Overflow), red.OverflowKey.Bool(true)}
 	if failed {
 		kv = append(kv, m.names.ErrorType.String("_OTHER"))
 	}
-	s := newSeries(m.withService(kv...), failed)
-	s.overflow = true
+	s := red.NewSeries(failed, m.withService(kv...)...)
+	s.Overflow = true
 	return s
 }
 
-func (m *middleware) newGauge(route string, method uint64) *gauge {
-	g := &gauge{observe: observeOpts(m.withService(
+func (m *middleware) newGauge(route string, method uint64) *red.Gauge {
+	return red.NewGauge(true, m.withService(
 		m.names.Method.String(methodNames[method]),
 		m.names.Route.String(route),
-	)...)}
-	g.used.Store(true)
-	return g
+	)...)
 }
 
 // withService appends the service attribute when the profile has one.
@@ -351,17 +274,4 @@ func (m *middleware) withService(kv ...attribute.KeyValue) []attribute.KeyValue 
 		kv = append(kv, m.names.Service.String(m.cfg.service))
 	}
 	return kv
-}
-
-func newSeries(kv []attribute.KeyValue, failed bool) *series {
-	set := attribute.NewSet(kv...)
-	return &series{
-		record:  []metric.RecordOption{metric.WithAttributeSet(set)},
-		observe: []metric.ObserveOption{metric.WithAttributeSet(set)},
-		failed:  failed,
-	}
-}
-
-func observeOpts(kv ...attribute.KeyValue) []metric.ObserveOption {
-	return []metric.ObserveOption{metric.WithAttributeSet(attribute.NewSet(kv...))}
 }

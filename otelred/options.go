@@ -3,6 +3,7 @@ package otelred
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -38,6 +39,7 @@ type config struct {
 	excluded []string
 	service  string
 	limit    int
+	hosts    []string // nil: any, up to maxHosts
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -61,9 +63,6 @@ func newConfig(opts []Option) (config, error) {
 	}
 	if c.provider == nil {
 		c.provider = otel.GetMeterProvider()
-	}
-	if c.isError == nil {
-		c.isError = c.profile.IsError
 	}
 	if c.service == "" {
 		c.service = defaultServiceName()
@@ -127,10 +126,12 @@ func WithRoute(fn func(r *http.Request) string) Option {
 // WithErrorStatus sets the rule that decides which response status codes
 // are failures. A failure carries error.type (the status code) in the
 // Semconv profile, and is counted in http_errors_total in the Classic
-// profile. A panicking handler is always a failure, whatever its status.
+// profile. A panicking handler is always a failure, whatever its status,
+// and so is a client request that got no response.
 //
-// By default, status >= 500 is a failure for Semconv and status >= 400 for
-// Classic.
+// By default, a server response fails with status >= 500 for Semconv and
+// >= 400 for Classic; a client response fails with status >= 400 in both,
+// as the semantic conventions say.
 func WithErrorStatus(isError func(status int) bool) Option {
 	return optionFunc(func(c *config) error {
 		if isError == nil {
@@ -191,6 +192,44 @@ func WithCardinalityLimit(n int) Option {
 			return fmt.Errorf("%w: WithCardinalityLimit(%d): must be at least 1", ErrInvalidOption, n)
 		}
 		c.limit = n
+		return nil
+	})
+}
+
+// errorRule returns the WithErrorStatus rule, or the signal's default.
+func (c *config) errorRule(s *signal) func(status int) bool {
+	if c.isError != nil {
+		return c.isError
+	}
+	min := s.minErrorStatus
+	return func(status int) bool { return status >= min }
+}
+
+// meter is the Meter of every instrument otelred creates.
+func (c *config) meter() metric.Meter {
+	return c.provider.Meter(ScopeName, metric.WithInstrumentationVersion(Version))
+}
+
+// WithHosts lists the hosts a [NewTransport] records by name in
+// server.address (host names or IP addresses, compared without the port and
+// case); requests to any other host are recorded as "_OTHER". A service that
+// calls URLs it is given, not only its own dependencies, should set it.
+//
+// By default, the first 100 distinct hosts are recorded by name, and the
+// rest as "_OTHER".
+func WithHosts(hosts ...string) Option {
+	return optionFunc(func(c *config) error {
+		if len(hosts) == 0 {
+			return fmt.Errorf("%w: WithHosts(): no host", ErrInvalidOption)
+		}
+		c.hosts = make([]string, len(hosts))
+		for i, h := range hosts {
+			h = strings.Trim(h, "[]")
+			if net.ParseIP(h) == nil && (h == "" || strings.ContainsAny(h, "/:@ ")) {
+				return fmt.Errorf("%w: WithHosts: %q is not a host name or address (no scheme, port or path)", ErrInvalidOption, hosts[i])
+			}
+			c.hosts[i] = strings.ToLower(h)
+		}
 		return nil
 	})
 }

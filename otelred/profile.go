@@ -5,6 +5,8 @@ import (
 	"slices"
 
 	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/otelred/otelred/otelred/internal/red"
 )
 
 // Profile selects the names of the instruments and attributes otelred
@@ -28,13 +30,15 @@ const (
 	Classic
 )
 
-// Names lists the instrument and attribute names of a profile. An empty
+// Names lists the instrument and attribute names of one signal of a
+// profile: HTTP server requests ([Profile.Names]), HTTP client requests
+// ([Profile.ClientNames]) or operations ([Profile.OperationNames]). An empty
 // instrument name means the profile does not have that instrument; an empty
-// key means the profile does not record that attribute.
+// key means the signal does not record that attribute.
 type Names struct {
-	// Duration is the request-duration histogram, in seconds.
+	// Duration is the duration histogram, in seconds.
 	Duration string
-	// Active is the in-flight requests up-down counter.
+	// Active is the in-flight up-down counter.
 	Active string
 	// Requests is the request counter (Classic only; Semconv counts requests
 	// with the histogram's count).
@@ -48,11 +52,16 @@ type Names struct {
 	Status    attribute.Key
 	ErrorType attribute.Key
 	Service   attribute.Key
+
+	// ServerAddress and ServerPort name the peer of a client request.
+	ServerAddress attribute.Key
+	ServerPort    attribute.Key
+	// Operation names the operation.
+	Operation attribute.Key
 }
 
-// profileData is the whole of what distinguishes one profile from another.
-type profileData struct {
-	name  string
+// signal is what one profile records for one kind of call.
+type signal struct {
 	names Names
 
 	durationDesc, activeDesc, requestsDesc, errorsDesc string
@@ -60,50 +69,130 @@ type profileData struct {
 
 	// activeByRoute labels the in-flight gauge by route as well as method.
 	activeByRoute bool
-
-	// boundaries is the bucket advice given to the duration histogram.
-	boundaries []float64
 	// minErrorStatus is the default error rule: status >= minErrorStatus.
 	minErrorStatus int
+}
+
+// spec returns the instruments of the signal, with the profile's bucket
+// advice.
+func (s *signal) spec(boundaries []float64) red.Spec {
+	return red.Spec{
+		Duration:     s.names.Duration,
+		DurationDesc: s.durationDesc,
+		Boundaries:   boundaries,
+		Active:       s.names.Active,
+		ActiveDesc:   s.activeDesc,
+		ActiveUnit:   s.activeUnit,
+		Requests:     s.names.Requests,
+		RequestsDesc: s.requestsDesc,
+		Errors:       s.names.Errors,
+		ErrorsDesc:   s.errorsDesc,
+	}
+}
+
+// profileData is the whole of what distinguishes one profile from another.
+type profileData struct {
+	name                      string
+	server, client, operation signal
+
+	// boundaries is the bucket advice given to every duration histogram.
+	boundaries []float64
 }
 
 var profiles = [...]profileData{
 	Semconv: {
 		name: "semconv",
-		names: Names{
-			Duration:  "http.server.request.duration",
-			Active:    "http.server.active_requests",
-			Method:    "http.request.method",
-			Route:     "http.route",
-			Status:    "http.response.status_code",
-			ErrorType: "error.type",
+		server: signal{
+			names: Names{
+				Duration:  "http.server.request.duration",
+				Active:    "http.server.active_requests",
+				Method:    "http.request.method",
+				Route:     "http.route",
+				Status:    "http.response.status_code",
+				ErrorType: "error.type",
+			},
+			durationDesc:   "Duration of HTTP server requests.",
+			activeDesc:     "Number of active HTTP server requests.",
+			activeUnit:     "{request}",
+			minErrorStatus: 500,
 		},
-		durationDesc:   "Duration of HTTP server requests.",
-		activeDesc:     "Number of active HTTP server requests.",
-		activeUnit:     "{request}",
-		boundaries:     []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10},
-		minErrorStatus: 500,
+		client: signal{
+			names: Names{
+				Duration:      "http.client.request.duration",
+				Method:        "http.request.method",
+				Status:        "http.response.status_code",
+				ErrorType:     "error.type",
+				ServerAddress: "server.address",
+				ServerPort:    "server.port",
+			},
+			durationDesc:   "Duration of HTTP client requests.",
+			minErrorStatus: 400,
+		},
+		operation: signal{
+			names: Names{
+				Duration:  "operation.duration",
+				Active:    "operation.active",
+				ErrorType: "error.type",
+				Operation: "operation.name",
+			},
+			durationDesc: "Duration of operations.",
+			activeDesc:   "Number of operations in progress.",
+			activeUnit:   "{operation}",
+		},
+		boundaries: []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10},
 	},
 	Classic: {
 		name: "classic",
-		names: Names{
-			Duration: "http_request_duration_seconds",
-			Active:   "http_requests_active",
-			Requests: "http_requests_total",
-			Errors:   "http_errors_total",
-			Method:   "method",
-			Route:    "path",
-			Status:   "status_code",
-			Service:  "service",
+		server: signal{
+			names: Names{
+				Duration: "http_request_duration_seconds",
+				Active:   "http_requests_active",
+				Requests: "http_requests_total",
+				Errors:   "http_errors_total",
+				Method:   "method",
+				Route:    "path",
+				Status:   "status_code",
+				Service:  "service",
+			},
+			durationDesc:   "HTTP request latency in seconds.",
+			activeDesc:     "Number of HTTP requests currently being served.",
+			requestsDesc:   "Total number of HTTP requests.",
+			errorsDesc:     "Total number of HTTP requests that failed.",
+			activeUnit:     "{request}",
+			activeByRoute:  true,
+			minErrorStatus: 400,
 		},
-		durationDesc:   "HTTP request latency in seconds.",
-		activeDesc:     "Number of HTTP requests currently being served.",
-		requestsDesc:   "Total number of HTTP requests.",
-		errorsDesc:     "Total number of HTTP requests that failed.",
-		activeUnit:     "{request}",
-		activeByRoute:  true,
-		boundaries:     []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5},
-		minErrorStatus: 400,
+		client: signal{
+			names: Names{
+				Duration:      "http_client_request_duration_seconds",
+				Requests:      "http_client_requests_total",
+				Errors:        "http_client_errors_total",
+				Method:        "method",
+				Status:        "status_code",
+				Service:       "service",
+				ServerAddress: "host",
+			},
+			durationDesc:   "HTTP client request latency in seconds.",
+			requestsDesc:   "Total number of HTTP client requests.",
+			errorsDesc:     "Total number of HTTP client requests that failed.",
+			minErrorStatus: 400,
+		},
+		operation: signal{
+			names: Names{
+				Duration:  "operation_duration_seconds",
+				Active:    "operations_active",
+				Requests:  "operations_total",
+				Errors:    "operation_errors_total",
+				Service:   "service",
+				Operation: "operation",
+			},
+			durationDesc: "Operation latency in seconds.",
+			activeDesc:   "Number of operations in progress.",
+			requestsDesc: "Total number of operations.",
+			errorsDesc:   "Total number of operations that failed.",
+			activeUnit:   "{operation}",
+		},
+		boundaries: []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5},
 	},
 }
 
@@ -125,16 +214,36 @@ func (p Profile) String() string {
 	return profiles[p].name
 }
 
-// Names returns the instrument and attribute names the profile records.
+// Names returns the instrument and attribute names the profile records for
+// HTTP server requests, through the middleware of [New].
 func (p Profile) Names() Names {
 	if !p.valid() {
 		return Names{}
 	}
-	return profiles[p].names
+	return profiles[p].server.names
+}
+
+// ClientNames returns the instrument and attribute names the profile
+// records for HTTP client requests, through the Transport of
+// [NewTransport].
+func (p Profile) ClientNames() Names {
+	if !p.valid() {
+		return Names{}
+	}
+	return profiles[p].client.names
+}
+
+// OperationNames returns the instrument and attribute names the profile
+// records for operations, through [NewOperations].
+func (p Profile) OperationNames() Names {
+	if !p.valid() {
+		return Names{}
+	}
+	return profiles[p].operation.names
 }
 
 // Boundaries returns a fresh copy of the bucket boundaries, in seconds, that
-// the profile advises for its duration histogram: the OpenTelemetry advice
+// the profile advises for its duration histograms: the OpenTelemetry advice
 // (5 ms to 10 s) for Semconv, the tutorial's SLA buckets (5 ms to 5 s) for
 // Classic. A view with an explicit aggregation overrides the advice.
 func (p Profile) Boundaries() []float64 {
@@ -144,10 +253,11 @@ func (p Profile) Boundaries() []float64 {
 	return slices.Clone(profiles[p].boundaries)
 }
 
-// IsError reports whether the profile's default error rule counts status
-// as a failure: >= 500 for Semconv, >= 400 for Classic.
+// IsError reports whether the profile's default error rule counts the
+// status of a server response as a failure: >= 500 for Semconv, >= 400 for
+// Classic. Client requests fail from 400 in both.
 func (p Profile) IsError(status int) bool {
-	return p.valid() && status >= profiles[p].minErrorStatus
+	return p.valid() && status >= profiles[p].server.minErrorStatus
 }
 
 func (p Profile) valid() bool { return int(p) < len(profiles) }

@@ -41,9 +41,11 @@ func Duration(p otelred.Profile, boundaries []float64) (metric.View, error) {
 }
 
 // RED returns the views an otelred user registers with the MeterProvider for
-// profile p: today that is the [Duration] view, as the duration histogram is
-// the only otelred instrument with buckets. Register them before any [Drop]
-// or [Keep] view (see "View precedence" in the package documentation).
+// profile p: the [Duration] view of the HTTP server histogram, and the same
+// buckets for otelred's HTTP client and operation histograms
+// ([otelred.Profile.ClientNames], [otelred.Profile.OperationNames]), all
+// matched in otelred's scope. Register them before any [Drop] or [Keep] view
+// (see "View precedence" in the package documentation).
 //
 // By default (nil boundaries), the profile's [Default] boundaries are used.
 // Errors are those of [Duration].
@@ -52,7 +54,18 @@ func RED(p otelred.Profile, boundaries []float64) ([]metric.View, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []metric.View{d}, nil
+	b, err := histogram(boundaries, p)
+	if err != nil {
+		return nil, err
+	}
+	vs := []metric.View{d}
+	for _, name := range []string{p.ClientNames().Duration, p.OperationNames().Duration} {
+		vs = append(vs, metric.NewView(
+			metric.Instrument{Name: name, Scope: instrumentation.Scope{Name: otelred.ScopeName}},
+			metric.Stream{Aggregation: b},
+		))
+	}
+	return vs, nil
 }
 
 // Drop returns a view that removes the attribute keys from every measurement

@@ -1,4 +1,4 @@
-package otelred
+package red
 
 import (
 	"math/rand/v2"
@@ -17,19 +17,19 @@ func TestCacheKeepsEveryKeyApart(t *testing.T) {
 	}
 	const routes, codesPerRoute = 20, 40
 	var builds sync.Map
-	c := newCache(routes*codesPerRoute-5,
+	c := NewCache(routes*codesPerRoute-5,
 		func(route string, code uint64) *val {
 			if _, dup := builds.LoadOrStore(route+"/"+strconv.FormatUint(code, 10), true); dup {
 				t.Errorf("key %s/%d built twice", route, code)
 			}
 			return &val{route, code}
 		},
-		func(uint64) *val { return nil })
+		func(string, uint64) *val { return nil })
 
 	var keys []val
 	for r := range routes {
 		for i := range codesPerRoute {
-			keys = append(keys, val{"/r" + strconv.Itoa(r), seriesCode(200+i, uint8(i%numMethods), i%3 == 0)})
+			keys = append(keys, val{"/r" + strconv.Itoa(r), uint64(200+i)<<32 | uint64(i%10)<<1 | uint64(i%3)&1})
 		}
 	}
 	var wg sync.WaitGroup
@@ -40,7 +40,7 @@ func TestCacheKeepsEveryKeyApart(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(g), 1))
 			for _, i := range rng.Perm(len(keys)) {
 				k := keys[i]
-				if v := c.get(k.route, k.code); v != nil && *v != k {
+				if v := c.Get(k.route, k.code); v != nil && *v != k {
 					t.Errorf("get(%s, %d) = %v", k.route, k.code, *v)
 				}
 			}
@@ -50,7 +50,7 @@ func TestCacheKeepsEveryKeyApart(t *testing.T) {
 
 	n, overflowed := 0, 0
 	for _, k := range keys {
-		switch v := c.get(k.route, k.code); {
+		switch v := c.Get(k.route, k.code); {
 		case v == nil:
 			overflowed++
 		case *v != k:
@@ -63,23 +63,8 @@ func TestCacheKeepsEveryKeyApart(t *testing.T) {
 		t.Errorf("%d keys cached and %d overflowed, want %d and 5", n, overflowed, c.limit)
 	}
 	each := 0
-	c.each(func(*val) { each++ })
+	c.Each(func(*val) { each++ })
 	if each != c.limit {
 		t.Errorf("each visits %d values, want %d", each, c.limit)
-	}
-}
-
-// TestSeriesCodeRoundTrips checks that unpackSeries undoes seriesCode,
-// for odd statuses too.
-func TestSeriesCodeRoundTrips(t *testing.T) {
-	for _, status := range []int{0, 101, 200, 599, 999, -1, 1 << 20} {
-		for method := range uint8(numMethods) {
-			for _, panicked := range []bool{false, true} {
-				s, m, p := unpackSeries(seriesCode(status, method, panicked))
-				if s != status || m != method || p != panicked {
-					t.Errorf("seriesCode(%d, %d, %v) unpacks to (%d, %d, %v)", status, method, panicked, s, m, p)
-				}
-			}
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package otelred
+package red
 
 import (
 	"maps"
@@ -8,13 +8,13 @@ import (
 	"sync/atomic"
 )
 
-// cache maps a bounded set of keys to values built once per key, such as
-// prebuilt attribute sets. A key is a route and a code that packs the rest
-// of it (method, status).
+// Cache maps a bounded set of keys to values built once per key, such as
+// prebuilt attribute sets. A key is a string (a route, a host, an operation name)
+// and a code that packs the rest of it (method, status, ...).
 //
 // Reads take no lock and allocate nothing: the map and the slices are
 // replaced, never changed, when a key is added. Past limit keys, get
-// returns overflow(code) and adds nothing, so memory stays bounded whatever
+// returns overflow(route, code) and adds nothing, so memory stays bounded whatever
 // the traffic.
 //
 // It is two levels deep, a map by route and then a sorted slice by code,
@@ -23,13 +23,13 @@ import (
 // route sees cost about a third less than one lookup with a struct key, on
 // every request, for about the same memory. Adding a key copies only its
 // route's codes, not every key.
-type cache[V any] struct {
+type Cache[V any] struct {
 	routes   atomic.Pointer[map[string]*codes[V]]
 	mu       sync.Mutex // serialises adds
 	n        int        // values in the cache, under mu
 	limit    int
 	build    func(route string, code uint64) V
-	overflow func(code uint64) V
+	overflow func(route string, code uint64) V
 }
 
 // codes holds the values of one route, sorted by code.
@@ -56,14 +56,19 @@ func find[V any](s []coded[V], code uint64) (int, bool) {
 	return lo, lo < len(s) && s[lo].code == code
 }
 
-func newCache[V any](limit int, build func(route string, code uint64) V, overflow func(code uint64) V) *cache[V] {
-	c := &cache[V]{limit: limit, build: build, overflow: overflow}
+// NewCache returns an empty cache of at most limit values. build makes the
+// value of a new key; overflow gives the value of a key that does not fit,
+// which the cache does not keep.
+func NewCache[V any](limit int, build func(route string, code uint64) V, overflow func(route string, code uint64) V) *Cache[V] {
+	c := &Cache[V]{limit: limit, build: build, overflow: overflow}
 	m := make(map[string]*codes[V])
 	c.routes.Store(&m)
 	return c
 }
 
-func (c *cache[V]) get(route string, code uint64) V {
+// Get returns the value of the key (route, code), building it the first
+// time, or the overflow value when the cache is full.
+func (c *Cache[V]) Get(route string, code uint64) V {
 	if byCode := (*c.routes.Load())[route]; byCode != nil {
 		s := *byCode.s.Load()
 		if i, ok := find(s, code); ok {
@@ -73,7 +78,7 @@ func (c *cache[V]) get(route string, code uint64) V {
 	return c.add(route, code)
 }
 
-func (c *cache[V]) add(route string, code uint64) V {
+func (c *Cache[V]) add(route string, code uint64) V {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	routes := *c.routes.Load()
@@ -86,7 +91,7 @@ func (c *cache[V]) add(route string, code uint64) V {
 		}
 	}
 	if c.n >= c.limit {
-		return c.overflow(code)
+		return c.overflow(route, code)
 	}
 	if byCode == nil {
 		route = strings.Clone(route) // the cache must not keep request memory alive
@@ -107,8 +112,8 @@ func (c *cache[V]) add(route string, code uint64) V {
 	return v
 }
 
-// each calls fn for every value in the cache, without blocking adds.
-func (c *cache[V]) each(fn func(V)) {
+// Each calls fn for every value in the cache, without blocking adds.
+func (c *Cache[V]) Each(fn func(V)) {
 	for _, byCode := range *c.routes.Load() {
 		for _, e := range *byCode.s.Load() {
 			fn(e.v)

@@ -1,0 +1,245 @@
+package otelred
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/otelred/otelred/otelred/internal/red"
+)
+
+// maxHosts is how many distinct hosts a Transport records by name when no
+// WithHosts list is given; the rest share server.address "_OTHER".
+const maxHosts = 100
+
+// NewTransport returns an [http.RoundTripper] that records RED metrics for
+// every request it sends through base (nil means
+// [http.DefaultTransport]). The Semconv profile records
+// http.client.request.duration (seconds) with http.request.method,
+// server.address, server.port, http.response.status_code and, on failures,
+// error.type; the Classic profile records http_client_requests_total,
+// http_client_errors_total and http_client_request_duration_seconds,
+// labelled method, host, status_code and service.
+//
+// The duration runs until base returns the response headers, or its
+// error. A response with status >= 400 is a failure (see
+// [WithErrorStatus]), with error.type its status code; a request that got
+// no response is a failure with error.type "canceled", "timeout",
+// "connection_refused", "connection_reset", "dns", "tls" or "_OTHER", and
+// no status.
+//
+// Hosts are bounded: only those of [WithHosts], or else the first 100
+// distinct ones, are recorded by name, the rest as "_OTHER". It takes the
+// options [WithMeterProvider], [WithProfile], [WithErrorStatus],
+// [WithService], [WithCardinalityLimit] and [WithHosts]; the others do not
+// apply to a client and are ignored.
+//
+// To trace the requests too, put otelhttp's Transport outside:
+// otelhttp.NewTransport(otelred.NewTransport(base)). Its span is then in the
+// request's context when otelred records, and becomes the exemplar.
+func NewTransport(base http.RoundTripper, opts ...Option) (http.RoundTripper, error) {
+	cfg, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	sig := &profiles[cfg.profile].client
+	t := &transport{
+		base:    base,
+		cfg:     cfg,
+		names:   sig.names,
+		isError: cfg.errorRule(sig),
+		epoch:   time.Now(),
+	}
+	meter := cfg.meter()
+	if t.Instruments, err = red.NewInstruments(meter, sig.spec(profiles[cfg.profile].boundaries)); err != nil {
+		return nil, err
+	}
+	// Past maxHosts keys, a host is _OTHER; with a WithHosts list, it is
+	// still checked against the list, so that junk hosts filling the cache
+	// cannot turn a listed host into _OTHER.
+	t.hosts = red.NewCache(maxHosts, t.newHost, func(hostport string, scheme uint64) string {
+		if cfg.hosts == nil {
+			return errOther
+		}
+		return t.newHost(hostport, scheme)
+	})
+	t.series = red.NewCache(cfg.limit, t.newSeries, t.overflowSeries)
+	t.overflowOK = t.newOverflow(false)
+	t.overflowFailed = t.overflowOK
+	if t.names.ErrorType != "" {
+		t.overflowFailed = t.newOverflow(true)
+	}
+	if t.Counting() {
+		if _, err := meter.RegisterCallback(t.observe, t.Observables...); err != nil {
+			return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
+		}
+	}
+	return t, nil
+}
+
+type transport struct {
+	base    http.RoundTripper
+	cfg     config
+	names   Names
+	isError func(status int) bool
+	red.Instruments
+
+	// hosts maps a request's URL host and scheme to the "address:port" it
+	// is recorded as, or "_OTHER".
+	hosts                      *red.Cache[string]
+	series                     *red.Cache[*red.Series] // by host and clientCode
+	overflowOK, overflowFailed *red.Series
+	epoch                      time.Time
+}
+
+// clientCode packs what identifies a client series besides its host.
+func clientCode(status int, method, errKind uint8) uint64 {
+	return uint64(uint32(int32(status)))<<32 | uint64(method)<<8 | uint64(errKind)
+}
+
+func unpackClient(c uint64) (status int, method, errKind uint8) {
+	return int(int32(uint32(c >> 32))), uint8(c >> 8), uint8(c)
+}
+
+// The schemes a host is recorded under, for its default port.
+const (
+	schemeHTTP uint64 = iota
+	schemeHTTPS
+	schemeOther
+)
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	host := errOther
+	if req.URL != nil {
+		scheme := schemeOther
+		switch req.URL.Scheme {
+		case "http":
+			scheme = schemeHTTP
+		case "https":
+			scheme = schemeHTTPS
+		}
+		host = t.hosts.Get(req.URL.Host, scheme)
+	}
+	method := methodIndex(req.Method)
+	start := time.Since(t.epoch)
+	resp, err := t.base.RoundTrip(req)
+	secs := (time.Since(t.epoch) - start).Seconds()
+
+	status, kind := 0, transportError(err)
+	if err == nil && resp != nil {
+		status = resp.StatusCode
+	} else if kind == 0 {
+		kind = transportOther // a RoundTripper that broke its contract
+	}
+	s := t.series.Get(host, clientCode(status, method, kind))
+	t.Duration.Record(contextOf(req), secs, s.Record...)
+	if t.Counting() {
+		s.Count(s.Failed || (s.Overflow && (kind != 0 || t.isError(status))))
+	}
+	return resp, err
+}
+
+func contextOf(req *http.Request) context.Context {
+	if ctx := req.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+// newHost admits a host: named by "address:port", or "_OTHER" when a
+// WithHosts list leaves it out.
+func (t *transport) newHost(hostport string, scheme uint64) string {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil { // no port
+		host, port = strings.Trim(hostport, "[]"), ""
+	}
+	host = strings.ToLower(host)
+	if host == "" || (t.cfg.hosts != nil && !slices.Contains(t.cfg.hosts, host)) {
+		return errOther
+	}
+	if port == "" {
+		switch scheme {
+		case schemeHTTP:
+			port = "80"
+		case schemeHTTPS:
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func (t *transport) newSeries(host string, code uint64) *red.Series {
+	status, method, kind := unpackClient(code)
+	failed := kind != 0 || t.isError(status)
+	kv := []attribute.KeyValue{t.names.Method.String(methodNames[method])}
+	kv = append(kv, t.hostAttrs(host)...)
+	if status != 0 {
+		kv = append(kv, t.names.Status.Int(status))
+	}
+	if failed && t.names.ErrorType != "" {
+		et := transportErrors[kind]
+		if kind == 0 {
+			et = strconv.Itoa(status)
+		}
+		kv = append(kv, t.names.ErrorType.String(et))
+	}
+	return red.NewSeries(failed, t.withService(kv...)...)
+}
+
+// hostAttrs splits a recorded host into server.address and server.port
+// (Classic has the address only).
+func (t *transport) hostAttrs(host string) []attribute.KeyValue {
+	addr, port, err := net.SplitHostPort(host)
+	if err != nil {
+		return []attribute.KeyValue{t.names.ServerAddress.String(host)}
+	}
+	kv := []attribute.KeyValue{t.names.ServerAddress.String(addr)}
+	if p, err := strconv.Atoi(port); err == nil && t.names.ServerPort != "" {
+		kv = append(kv, t.names.ServerPort.Int(p))
+	}
+	return kv
+}
+
+func (t *transport) overflowSeries(_ string, code uint64) *red.Series {
+	if status, _, kind := unpackClient(code); kind != 0 || t.isError(status) {
+		return t.overflowFailed
+	}
+	return t.overflowOK
+}
+
+func (t *transport) newOverflow(failed bool) *red.Series {
+	kv := []attribute.KeyValue{t.names.ServerAddress.String(Overflow), red.OverflowKey.Bool(true)}
+	if failed {
+		kv = append(kv, t.names.ErrorType.String(errOther))
+	}
+	s := red.NewSeries(failed, t.withService(kv...)...)
+	s.Overflow = true
+	return s
+}
+
+func (t *transport) withService(kv ...attribute.KeyValue) []attribute.KeyValue {
+	if t.names.Service != "" {
+		kv = append(kv, t.names.Service.String(t.cfg.service))
+	}
+	return kv
+}
+
+func (t *transport) observe(_ context.Context, o metric.Observer) error {
+	t.series.Each(func(s *red.Series) { t.ObserveCounts(o, s) })
+	t.ObserveCounts(o, t.overflowOK)
+	if t.overflowFailed != t.overflowOK {
+		t.ObserveCounts(o, t.overflowFailed)
+	}
+	return nil
+}
