@@ -53,8 +53,8 @@ func New(opts ...Option) (func(http.Handler) http.Handler, error) {
 
 // middleware is the state that the handlers wrapped by one New share.
 type middleware struct {
-	cfg     config
-	names   Names
+	cfg config
+	labeler
 	byRoute bool // the in-flight gauge is labelled by route (Classic)
 	isError func(status int) bool
 
@@ -97,7 +97,7 @@ func newMiddleware(cfg config) (*middleware, error) {
 	p := &profiles[cfg.profile]
 	m := &middleware{
 		cfg:     cfg,
-		names:   p.server.names,
+		labeler: labeler{p.server.names, cfg.service},
 		byRoute: p.server.activeByRoute,
 		isError: cfg.errorRule(&p.server),
 		epoch:   time.Now(),
@@ -266,12 +266,4 @@ func (m *middleware) newGauge(route string, method uint64) *red.Gauge {
 		m.names.Method.String(methodNames[method]),
 		m.names.Route.String(route),
 	)...)
-}
-
-// withService appends the service attribute when the profile has one.
-func (m *middleware) withService(kv ...attribute.KeyValue) []attribute.KeyValue {
-	if m.names.Service != "" {
-		kv = append(kv, m.names.Service.String(m.cfg.service))
-	}
-	return kv
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otelred/otelred/otelred/internal/red"
@@ -29,8 +28,8 @@ const maxErrorTypes = 8
 // service. The views, buckets and SLO objectives of the views package apply
 // to them as to HTTP requests.
 type Operations struct {
-	cfg   config
-	names Names
+	cfg config
+	labeler
 	red.Instruments
 
 	ops      *red.Cache[*op] // by name
@@ -57,7 +56,7 @@ func NewOperations(opts ...Option) (*Operations, error) {
 		return nil, err
 	}
 	sig := &profiles[cfg.profile].operation
-	o := &Operations{cfg: cfg, names: sig.names, epoch: time.Now()}
+	o := &Operations{cfg: cfg, labeler: labeler{sig.names, cfg.service}, epoch: time.Now()}
 	meter := cfg.meter()
 	if o.Instruments, err = red.NewInstruments(meter, sig.spec(profiles[cfg.profile].boundaries)); err != nil {
 		return nil, err
@@ -158,13 +157,6 @@ func (o *Operations) newOp(name string, _ uint64) *op {
 			func(string, uint64) *red.Series { return other })
 	}
 	return p
-}
-
-func (o *Operations) withService(kv ...attribute.KeyValue) []attribute.KeyValue {
-	if o.names.Service != "" {
-		kv = append(kv, o.names.Service.String(o.cfg.service))
-	}
-	return kv
 }
 
 func (o *Operations) observe(_ context.Context, obs metric.Observer) error {

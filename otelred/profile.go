@@ -60,6 +60,21 @@ type Names struct {
 	Operation attribute.Key
 }
 
+// labeler builds attribute sets with the names of one signal, adding the
+// service where the profile labels it.
+type labeler struct {
+	names   Names
+	service string
+}
+
+// withService appends the service attribute when the profile has one.
+func (l labeler) withService(kv ...attribute.KeyValue) []attribute.KeyValue {
+	if l.names.Service != "" {
+		kv = append(kv, l.names.Service.String(l.service))
+	}
+	return kv
+}
+
 // signal is what one profile records for one kind of call.
 type signal struct {
 	names Names

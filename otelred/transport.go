@@ -57,7 +57,7 @@ func NewTransport(base http.RoundTripper, opts ...Option) (http.RoundTripper, er
 	t := &transport{
 		base:    base,
 		cfg:     cfg,
-		names:   sig.names,
+		labeler: labeler{sig.names, cfg.service},
 		isError: cfg.errorRule(sig),
 		epoch:   time.Now(),
 	}
@@ -89,9 +89,9 @@ func NewTransport(base http.RoundTripper, opts ...Option) (http.RoundTripper, er
 }
 
 type transport struct {
-	base    http.RoundTripper
-	cfg     config
-	names   Names
+	base http.RoundTripper
+	cfg  config
+	labeler
 	isError func(status int) bool
 	red.Instruments
 
@@ -226,13 +226,6 @@ func (t *transport) newOverflow(failed bool) *red.Series {
 	s := red.NewSeries(failed, t.withService(kv...)...)
 	s.Overflow = true
 	return s
-}
-
-func (t *transport) withService(kv ...attribute.KeyValue) []attribute.KeyValue {
-	if t.names.Service != "" {
-		kv = append(kv, t.names.Service.String(t.cfg.service))
-	}
-	return kv
 }
 
 func (t *transport) observe(_ context.Context, o metric.Observer) error {
