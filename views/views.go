@@ -44,8 +44,12 @@ func Duration(p otelred.Profile, boundaries []float64) (metric.View, error) {
 // profile p: the [Duration] view of the HTTP server histogram, and the same
 // buckets for otelred's HTTP client and operation histograms
 // ([otelred.Profile.ClientNames], [otelred.Profile.OperationNames]), all
-// matched in otelred's scope. Register them before any [Drop] or [Keep] view
-// (see "View precedence" in the package documentation).
+// matched in otelred's scope, and for the gRPC server histogram of package
+// otelredgrpc (rpc.server.call.duration, matched in otelredgrpc's scope, so
+// that otelgrpc's instruments are untouched). The gRPC histogram has no
+// profile of its own; it gets p's buckets too. Register the views before
+// any [Drop] or [Keep] view (see "View precedence" in the package
+// documentation).
 //
 // By default (nil boundaries), the profile's [Default] boundaries are used.
 // Errors are those of [Duration].
@@ -65,8 +69,20 @@ func RED(p otelred.Profile, boundaries []float64) ([]metric.View, error) {
 			metric.Stream{Aggregation: b},
 		))
 	}
+	vs = append(vs, metric.NewView(
+		metric.Instrument{Name: otelredgrpcDuration, Scope: instrumentation.Scope{Name: otelredgrpcScope}},
+		metric.Stream{Aggregation: b},
+	))
 	return vs, nil
 }
+
+// otelredgrpcScope and otelredgrpcDuration are otelredgrpc.ScopeName and
+// otelredgrpc.DurationName (a test keeps them equal), copied rather than
+// imported so that importing views does not pull in gRPC.
+const (
+	otelredgrpcScope    = "github.com/otelred/otelred/otelred/otelredgrpc"
+	otelredgrpcDuration = "rpc.server.call.duration"
+)
 
 // Drop returns a view that removes the attribute keys from every measurement
 // of the instruments named instrument, keeping every other key. Measurements
