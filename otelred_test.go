@@ -14,9 +14,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +29,8 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
+	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/exporter/otlptest"
@@ -48,6 +53,21 @@ func shop() *http.ServeMux {
 		http.Error(w, "failed", http.StatusInternalServerError)
 	})
 	return mux
+}
+
+// serveShop serves the shop through otelred on p's MeterProvider, with
+// p's /metrics handler mounted, until the test ends.
+func serveShop(t *testing.T, p *exporter.Provider, profile otelred.Profile) *httptest.Server {
+	t.Helper()
+	mw, err := otelred.New(otelred.WithMeterProvider(p), otelred.WithProfile(profile), otelred.WithService("shop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := shop()
+	mux.Handle("GET /metrics", p.Handler())
+	srv := httptest.NewServer(mw(mux))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // traffic is what the story sends, and how many of each.
@@ -101,16 +121,9 @@ func TestUserStory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mw, err := otelred.New(otelred.WithMeterProvider(p), otelred.WithProfile(profile), otelred.WithService("shop"))
-			if err != nil {
-				t.Fatal(err)
-			}
 
 			// Serve.
-			mux := shop()
-			mux.Handle("GET /metrics", p.Handler())
-			srv := httptest.NewServer(mw(mux))
-			defer srv.Close()
+			srv := serveShop(t, p, profile)
 			for _, tr := range traffic {
 				for range tr.n {
 					get(t, srv.URL+tr.path)
@@ -395,4 +408,434 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// mixed is the request mix of the concurrency and soak tests: how each
+// kind of request is sent, and the duration series it must land in.
+var mixed = [...]struct {
+	method, path string // path may hold one %d, filled with a fresh id
+	series       string
+}{
+	{"GET", "/users/%d", `http_request_method="GET",http_response_status_code="200",http_route="/users/{id}"`},
+	{"GET", "/users/0", `http_request_method="GET",http_response_status_code="404",http_route="/users/{id}"`},
+	{"GET", "/fail", `error_type="500",http_request_method="GET",http_response_status_code="500",http_route="/fail"`},
+	{"GET", "/no/such/%d", `http_request_method="GET",http_response_status_code="404",http_route="unmatched"`},
+	{"DELETE", "/users/%d", `http_request_method="DELETE",http_response_status_code="405",http_route="unmatched"`},
+	{"HEAD", "/users/%d", `http_request_method="HEAD",http_response_status_code="200",http_route="/users/{id}"`},
+	{"POST", "/fail", `http_request_method="POST",http_response_status_code="405",http_route="unmatched"`},
+}
+
+// sendMixed sends request kind k of the mix, with id in its path.
+func sendMixed(client *http.Client, base string, k int, id uint64) error {
+	path := mixed[k].path
+	if strings.Contains(path, "%d") {
+		path = fmt.Sprintf(path, id)
+	}
+	req, err := http.NewRequest(mixed[k].method, base+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return err
+}
+
+// scrapeCounts fetches the Prometheus exposition and returns the count of
+// each duration series, and the in-flight gauge summed over its series.
+func scrapeCounts(client *http.Client, url string) (map[string]uint64, float64, error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, 0, fmt.Errorf("scrape: %s", resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, 0, fmt.Errorf("parsing the scrape: %w", err)
+	}
+	counts := map[string]uint64{}
+	for _, m := range families["http_server_request_duration_seconds"].GetMetric() {
+		counts[labels(m)] = m.GetHistogram().GetSampleCount()
+	}
+	var active float64
+	for _, m := range families["http_server_active_requests"].GetMetric() {
+		active += m.GetGauge().GetValue()
+	}
+	return counts, active, nil
+}
+
+func total(counts map[string]uint64) (n uint64) {
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
+
+// TestConcurrentTrafficScrapesAndPushes runs 64 goroutines of mixed
+// traffic (five routes and statuses, four methods) through a real server
+// while /metrics is scraped without pause and OTLP pushes every 50 ms; the
+// race detector watches. Every scrape must parse and never go backwards;
+// at the end the last scrape and the receiver's last (cumulative) push
+// must hold exactly the requests sent, series by series.
+func TestConcurrentTrafficScrapesAndPushes(t *testing.T) {
+	const workers, each = 64, 40
+	ctx := context.Background()
+	receiver := otlptest.Start(t, otlptest.HTTP)
+	p, err := exporter.Setup(ctx, exporter.Config{
+		Exporters:   []string{"prometheus", "otlp"},
+		ServiceName: "shop",
+		OTLP: exporter.OTLP{
+			Protocol: otlptest.HTTP,
+			Endpoint: receiver.Endpoint(),
+			Interval: 50 * time.Millisecond,
+			Timeout:  5 * time.Second,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Shutdown(ctx) })
+	srv := serveShop(t, p, otelred.Semconv)
+	transport := &http.Transport{MaxIdleConnsPerHost: workers + 4}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport}
+
+	want := map[string]uint64{}
+	for w := range workers {
+		for i := range each {
+			want[mixed[(w*7+i)%len(mixed)].series]++
+		}
+	}
+
+	stop := make(chan struct{})
+	var scrapes atomic.Int64
+	var scrapers sync.WaitGroup
+	for range 2 {
+		scrapers.Go(func() {
+			var last uint64
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				counts, _, err := scrapeCounts(client, srv.URL+"/metrics")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if n := total(counts); n < last || n > workers*each {
+					t.Errorf("a scrape counts %d requests, after one that counted %d, of %d sent", n, last, workers*each)
+				} else {
+					last = n
+				}
+				scrapes.Add(1)
+			}
+		})
+	}
+	start := time.Now()
+	var traffic sync.WaitGroup
+	for w := range workers {
+		traffic.Go(func() {
+			for i := range each {
+				if err := sendMixed(client, srv.URL, (w*7+i)%len(mixed), uint64(w*each+i+1)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	traffic.Wait()
+	took := time.Since(start)
+	close(stop)
+	scrapers.Wait()
+
+	got, active, err := scrapeCounts(client, srv.URL+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("final scrape:\n got  %v\n want %v", got, want)
+	}
+	if active != 0 {
+		t.Errorf("%v requests in flight after the traffic ended", active)
+	}
+
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.Shutdown(sctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	name := otelred.Semconv.Names().Duration
+	for key, n := range want {
+		attrs := otlpAttrs(t, key)
+		if dp, ok := receiver.Histogram(name, attrs); !ok || dp.GetCount() != n {
+			t.Errorf("last push: %s%v count = %d (found %v), want %d", name, attrs, dp.GetCount(), ok, n)
+		}
+	}
+	t.Logf("%d goroutines × %d requests in %v, with %d scrapes and %d pushes alongside; totals exact in the last scrape and the last push",
+		workers, each, took.Round(time.Millisecond), scrapes.Load(), len(receiver.Requests()))
+}
+
+// soakSample is one reading of the soak test.
+type soakSample struct {
+	at         time.Duration
+	heap       uint64 // live heap after a full GC
+	goroutines int
+	requests   int64
+	pushes     int
+}
+
+// waitGoroutines polls until at most n goroutines run, for up to 5 s, and
+// returns the last count.
+func waitGoroutines(n int) int {
+	deadline := time.Now().Add(5 * time.Second)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got := runtime.NumGoroutine()
+		if got <= n || time.Now().After(deadline) {
+			return got
+		}
+		<-tick.C
+	}
+}
+
+// TestSoak runs steady load for OTELRED_SOAK (such as 60s) against the
+// example's wiring: the middleware on a real server, Setup with
+// Prometheus and OTLP (pushing every second), /metrics scraped every
+// second. It samples the live heap (after a GC) and the goroutines every
+// 5 s and checks they stay flat: the last third's highest heap at most
+// 1.5 × the first third's + 1 MiB, its highest goroutine count at most the
+// first third's + 4, and, after the load stops, no more goroutines than
+// before it + 4. The totals scraped and pushed at the end must equal the
+// requests sent. Run it without -race, whose heap figures mean nothing.
+func TestSoak(t *testing.T) {
+	v := os.Getenv("OTELRED_SOAK")
+	if v == "" {
+		t.Skip("set OTELRED_SOAK to a duration to run the soak: OTELRED_SOAK=60s go test -run '^TestSoak$' -count=1 -v . (without -race)")
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 15*time.Second {
+		t.Fatalf("OTELRED_SOAK=%q: want a duration of at least 15s (three samples)", v)
+	}
+	const (
+		sampleEvery = 5 * time.Second
+		workers     = 4
+	)
+	ctx := context.Background()
+	receiver := new(lastPush)
+	collector := httptest.NewServer(receiver)
+	t.Cleanup(collector.Close)
+	p, err := exporter.Setup(ctx, exporter.Config{
+		Exporters:   []string{"prometheus", "otlp"},
+		ServiceName: "shop",
+		OTLP:        exporter.OTLP{Protocol: otlptest.HTTP, Endpoint: collector.URL + "/v1/metrics", Interval: time.Second, Timeout: 5 * time.Second},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Shutdown(ctx) })
+	srv := serveShop(t, p, otelred.Semconv)
+	transport := &http.Transport{MaxIdleConnsPerHost: workers + 2}
+	client := &http.Client{Transport: transport}
+
+	var sent [len(mixed)]atomic.Int64
+	requests := func() (n int64) {
+		for i := range sent {
+			n += sent[i].Load()
+		}
+		return n
+	}
+	// Sampling holds the load for a moment, so that the heap it reads is
+	// what the service keeps, not the garbage of requests in flight.
+	var gate sync.RWMutex
+	sample := func(start time.Time) soakSample {
+		gate.Lock()
+		defer gate.Unlock()
+		runtime.GC() // twice: the first moves sync.Pool contents aside, the second frees them
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return soakSample{time.Since(start), ms.HeapAlloc, runtime.NumGoroutine(), requests(), receiver.pushes()}
+	}
+
+	// The baseline counts the exporter's connection to the collector,
+	// which the first push opens.
+	poll := time.NewTicker(10 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); receiver.pushes() == 0; <-poll.C {
+		if time.Now().After(deadline) {
+			t.Fatal("no push within 5 s")
+		}
+	}
+	poll.Stop()
+	g0 := runtime.NumGoroutine()
+	start := time.Now()
+	load, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := uint64(0); load.Err() == nil; i++ {
+				k := int((uint64(w) + i*3) % uint64(len(mixed)))
+				gate.RLock()
+				err := sendMixed(client, srv.URL, k, i*workers+uint64(w)+1)
+				gate.RUnlock()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				sent[k].Add(1)
+			}
+		})
+	}
+	var scrapes atomic.Int64
+	wg.Go(func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-load.Done():
+				return
+			case <-tick.C:
+				gate.RLock()
+				_, _, err := scrapeCounts(client, srv.URL+"/metrics")
+				gate.RUnlock()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				scrapes.Add(1)
+			}
+		}
+	})
+	var samples []soakSample
+	tick := time.NewTicker(sampleEvery)
+	for range d / sampleEvery {
+		<-tick.C
+		samples = append(samples, sample(start))
+	}
+	tick.Stop()
+	stop()
+	wg.Wait()
+	transport.CloseIdleConnections()
+	gEnd := waitGoroutines(g0)
+
+	var table strings.Builder
+	fmt.Fprintf(&table, "%8s %12s %10s %10s %6s\n", "t", "heap bytes", "goroutines", "requests", "pushes")
+	for _, s := range samples {
+		fmt.Fprintf(&table, "%8s %12d %10d %10d %6d\n", s.at.Round(time.Second), s.heap, s.goroutines, s.requests, s.pushes)
+	}
+	n := requests()
+	t.Logf("%v of load: %d requests (%.0f/s), %d scrapes, %d pushes; goroutines %d before, %d after\n%s",
+		d, n, float64(n)/d.Seconds(), scrapes.Load(), receiver.pushes(), g0, gEnd, table.String())
+
+	third := len(samples) / 3
+	if third == 0 {
+		t.Fatalf("%d samples, want at least 3", len(samples))
+	}
+	peak := func(s []soakSample) (heap uint64, goroutines int) {
+		for _, x := range s {
+			heap, goroutines = max(heap, x.heap), max(goroutines, x.goroutines)
+		}
+		return heap, goroutines
+	}
+	firstHeap, firstG := peak(samples[:third])
+	lastHeap, lastG := peak(samples[len(samples)-third:])
+	t.Logf("peak live heap: first third %d, last third %d (%.2f×); peak goroutines: %d, %d", firstHeap, lastHeap, float64(lastHeap)/float64(firstHeap), firstG, lastG)
+	if limit := firstHeap*3/2 + 1<<20; lastHeap > limit {
+		t.Errorf("the live heap grew: last third's peak %d > first third's %d × 1.5 + 1 MiB", lastHeap, firstHeap)
+	}
+	if lastG > firstG+4 {
+		t.Errorf("goroutines grew: last third's peak %d > first third's %d + 4", lastG, firstG)
+	}
+	if gEnd > g0+4 {
+		t.Errorf("%d goroutines after the load, %d before it", gEnd, g0)
+	}
+
+	// Nothing lost: the scrape and the last push hold every request.
+	want := map[string]uint64{}
+	for k := range mixed {
+		if c := sent[k].Load(); c > 0 {
+			want[mixed[k].series] += uint64(c)
+		}
+	}
+	got, active, err := scrapeCounts(client, srv.URL+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, want) || active != 0 {
+		t.Errorf("final scrape (%v in flight):\n got  %v\n want %v", active, got, want)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := p.Shutdown(sctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	name := otelred.Semconv.Names().Duration
+	for key, c := range want {
+		if got, ok := receiver.count(name, otlpAttrs(t, key)); !ok || got != c {
+			t.Errorf("last push: %s count = %d (found %v), want %d", key, got, ok, c)
+		}
+	}
+}
+
+// lastPush is an OTLP/HTTP receiver that keeps only the latest export:
+// otlptest.Receiver keeps every one, which in a long soak would grow the
+// heap that the soak measures.
+type lastPush struct {
+	mu   sync.Mutex
+	last *colmetricpb.ExportMetricsServiceRequest
+	n    int
+}
+
+func (l *lastPush) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(r.Body)
+	msg := new(colmetricpb.ExportMetricsServiceRequest)
+	if err != nil || r.URL.Path != "/v1/metrics" || proto.Unmarshal(b, msg) != nil {
+		http.Error(w, "not an OTLP metrics export", http.StatusBadRequest)
+		return
+	}
+	l.mu.Lock()
+	l.last, l.n = msg, l.n+1
+	l.mu.Unlock()
+	resp, _ := proto.Marshal(&colmetricpb.ExportMetricsServiceResponse{})
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	_, _ = w.Write(resp)
+}
+
+func (l *lastPush) pushes() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n
+}
+
+// count returns the count of the latest export's histogram point of
+// metric name whose attributes are exactly attrs.
+func (l *lastPush) count(name string, attrs map[string]string) (uint64, bool) {
+	l.mu.Lock()
+	last := l.last
+	l.mu.Unlock()
+	for _, rm := range last.GetResourceMetrics() {
+		for _, sm := range rm.GetScopeMetrics() {
+			for _, m := range sm.GetMetrics() {
+				if m.GetName() != name {
+					continue
+				}
+				for _, dp := range m.GetHistogram().GetDataPoints() {
+					if maps.Equal(otlptest.Attributes(dp.GetAttributes()), attrs) {
+						return dp.GetCount(), true
+					}
+				}
+			}
+		}
+	}
+	return 0, false
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"slices"
@@ -93,6 +94,15 @@ type Config struct {
 	//
 	// The zero value (nil) means the profile's [views.Default].
 	Boundaries []float64 `json:"boundaries,omitempty" yaml:"boundaries,omitempty"`
+
+	// RuntimeMetrics makes [Setup] start the Go runtime metrics of
+	// go.opentelemetry.io/contrib/instrumentation/runtime on the provider
+	// it builds (go.goroutines, go.memory.used, go.memory.allocated,
+	// go.memory.gc.goal and their kin), the saturation signals of the
+	// process. They are read when metrics are collected, never per request.
+	//
+	// The zero value means off. No environment variable sets it.
+	RuntimeMetrics bool `json:"runtime_metrics,omitempty" yaml:"runtime_metrics,omitempty"`
 
 	// Prometheus configures the pull exporter.
 	Prometheus Prometheus `json:"prometheus" yaml:"prometheus"`
@@ -193,7 +203,9 @@ type OTLP struct {
 	Insecure bool `json:"insecure,omitempty" yaml:"insecure,omitempty"`
 
 	// Headers are sent with every export, for example an authorization
-	// token. Their values are never printed in errors.
+	// token. Their values are secrets: they are never printed in errors,
+	// and fmt and log/slog print them as REDACTED (see [OTLP.Format]).
+	// json.Marshal writes them, so that a Config can be saved.
 	//
 	// The zero value means OTEL_EXPORTER_OTLP_METRICS_HEADERS, else
 	// OTEL_EXPORTER_OTLP_HEADERS, else none.
@@ -484,6 +496,63 @@ func emptyKey(m map[string]string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// redactedValue replaces a secret where a Config is printed.
+const redactedValue = "REDACTED"
+
+// redacted returns a copy of o for printing: header values replaced with
+// REDACTED and the endpoint's password, if it has one, masked. Header
+// names stay, since they say which secret is set.
+func (o OTLP) redacted() OTLP {
+	if len(o.Headers) > 0 {
+		h := make(map[string]string, len(o.Headers))
+		for k := range o.Headers {
+			h[k] = redactedValue
+		}
+		o.Headers = h
+	}
+	if o.Endpoint != "" {
+		if u, err := url.Parse(o.Endpoint); err == nil {
+			o.Endpoint = u.Redacted()
+		} else {
+			o.Endpoint = redact(o.Endpoint)
+		}
+	}
+	return o
+}
+
+// otlpFields is OTLP without its methods, for printing.
+type otlpFields OTLP
+
+// Format prints o as fmt prints any struct, with every verb and flag
+// (%v, %+v, %#v, %s...), except that header values print as REDACTED and
+// the endpoint's password is masked. It applies wherever o is printed,
+// inside a Config too, so that logging a configuration never leaks a
+// secret.
+func (o OTLP) Format(f fmt.State, verb rune) {
+	r := otlpFields(o.redacted())
+	if verb == 'v' && f.Flag('#') {
+		s := fmt.Sprintf("%#v", r)
+		_, _ = io.WriteString(f, "exporter.OTLP"+strings.TrimPrefix(s, "exporter.otlpFields"))
+		return
+	}
+	_, _ = fmt.Fprintf(f, fmt.FormatString(f, verb), r)
+}
+
+// LogValue makes log/slog print o with its secrets redacted, as
+// [OTLP.Format] does, with every handler.
+func (o OTLP) LogValue() slog.Value { return slog.AnyValue(otlpFields(o.redacted())) }
+
+// configFields is Config without its methods, for printing.
+type configFields Config
+
+// LogValue makes log/slog print c with the secrets of its OTLP section
+// redacted, as fmt does (see [OTLP.Format]); slog's JSON handler would
+// otherwise marshal them.
+func (c Config) LogValue() slog.Value {
+	c.OTLP = c.OTLP.redacted()
+	return slog.AnyValue(configFields(c))
 }
 
 // UnmarshalJSON decodes an OTLP section; Interval and Timeout may be

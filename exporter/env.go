@@ -89,10 +89,18 @@ func (c Config) WithEnv() (Config, error) {
 			if port == "" {
 				port = defaultPromPort
 			}
+			raw := host
+			// An IPv6 host may come in brackets; JoinHostPort adds them.
+			if len(host) > 1 && host[0] == '[' && host[len(host)-1] == ']' {
+				host = host[1 : len(host)-1]
+			}
+			addr := net.JoinHostPort(host, port)
 			if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 				fail(fmt.Errorf("%w: %s %q: want a port number in 0-65535", ErrInvalidConfig, envPromPort, port))
+			} else if checkHostPort(addr) != nil {
+				fail(fmt.Errorf("%w: %s %q: not a host name or IP address", ErrInvalidConfig, envPromHost, raw))
 			} else {
-				c.Prometheus.ListenAddr = net.JoinHostPort(host, port)
+				c.Prometheus.ListenAddr = addr
 			}
 		}
 	}
