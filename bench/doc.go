@@ -43,14 +43,27 @@
 //   - BenchmarkServer, BenchmarkServerError: one request on the success
 //     path, and on the error path (the handler writes 500);
 //   - BenchmarkServerParallel: the same from every P at once, for -cpu 1,2;
+//   - BenchmarkClient, BenchmarkClientError: one request through a
+//     RoundTripper over a base that answers at once with a prebuilt
+//     response (200, and 503): bare (the base alone), otelred and
+//     otelred-classic (otelred.NewTransport), otelhttp
+//     (otelhttp.NewTransport, metrics only) and otelfloor;
+//   - BenchmarkOperation, BenchmarkOperationError: one operation from
+//     Operations.Start to Operation.End, succeeding and failing with a
+//     sentinel error: bare (nothing), otelred, otelred-classic and
+//     otelfloor;
+//   - BenchmarkGRPCUnary, BenchmarkGRPCUnaryError: one call of
+//     otelredgrpc's unary interceptor (grpc_test.go);
 //   - BenchmarkScrape: one /metrics request over 1000 histogram series,
 //     on otelred's exporter handler, on the upstream OpenTelemetry
 //     Prometheus exporter with promhttp.HandlerFor, and on a native
 //     client_golang histogram;
 //   - BenchmarkSeriesHeap: the heap one distinct series costs.
 //
-// TestAllocsAdded fails if otelred adds an allocation per request, and
-// TestScrapeSameData checks that the scrape handlers serve the same data.
+// TestAllocsAdded fails if otelred adds an allocation per request,
+// TestClientAllocsAdded if its Transport does, TestOperationAllocs if an
+// operation allocates, and TestScrapeSameData checks that the scrape
+// handlers serve the same data.
 //
 // # Running
 //

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -38,10 +39,11 @@ const defaultServiceName = "example"
 // options is everything the demo is run with: the flags, and what tests
 // set besides.
 type options struct {
-	addr   string // listen address
-	naming string // "semconv" or "classic"
-	load   bool   // drive traffic at the demo and print a live line
-	bare   bool   // no instrumentation at all
+	addr    string // listen address
+	naming  string // "semconv" or "classic"
+	load    bool   // drive traffic at the demo and print a live line
+	bare    bool   // no instrumentation at all
+	tracing bool   // in-process tracing, so that the histograms carry exemplars
 
 	// config is the exporter configuration the demo starts from; the
 	// environment fills what it leaves at zero. main leaves it zero.
@@ -51,6 +53,9 @@ type options struct {
 	stats bool
 	// loadEvery is the time between two live lines of -load.
 	loadEvery time.Duration
+	// dependency is the URL POST /orders calls. The zero value means the
+	// demo's own GET /hello/orders.
+	dependency string
 
 	stdout, stderr io.Writer
 }
@@ -93,6 +98,9 @@ type demo struct {
 
 	provider *exporter.Provider      // nil when bare
 	manual   *sdkmetric.ManualReader // nil unless -load (or opts.stats)
+	tracing  *tracing                // nil unless -tracing
+	orders   *orders                 // what POST /orders calls and tracks
+	outbound *http.Transport         // the base transport of its calls
 
 	ln     net.Listener
 	srv    *http.Server
@@ -102,10 +110,14 @@ type demo struct {
 	shutdownErr  error
 }
 
-// newDemo builds the demo: the exporters (from opts.config and the OTEL_*
-// environment), the otelred middleware around the routes, /metrics when
-// the Prometheus exporter runs, and the listener, bound at once so that a
-// port in use is an error here. Call serve, then shutdown.
+// newDemo builds the demo: the listener, bound at once so that a port in
+// use is an error here (and so that POST /orders knows the address it
+// calls); the exporters (from opts.config and the OTEL_* environment), with
+// the Go runtime metrics; the otelred middleware around the routes, its
+// Transport for the outbound call of POST /orders and its Operations for
+// the order's processing; /metrics when the Prometheus exporter runs; and,
+// with -tracing, otelhttp's tracing around all of it. Call serve, then
+// shutdown.
 func newDemo(ctx context.Context, opts options) (_ *demo, err error) {
 	if opts.stdout == nil {
 		opts.stdout = io.Discard
@@ -125,33 +137,47 @@ func newDemo(ctx context.Context, opts options) (_ *demo, err error) {
 	}
 	d := &demo{opts: opts, profile: profile}
 
-	mux := newMux(sleep)
-	var h http.Handler = mux
-	if !opts.bare {
-		if h, err = d.instrument(ctx, mux); err != nil {
-			return nil, err
-		}
-		defer func() {
-			if err != nil {
-				d.shutdownProvider()
-			}
-		}()
-	}
-
 	ln, err := net.Listen("tcp", opts.addr)
 	if err != nil {
 		return nil, fmt.Errorf("-addr %q: %w", opts.addr, err)
 	}
 	d.ln = ln
+	defer func() {
+		if err != nil {
+			_ = ln.Close()
+		}
+	}()
+
+	d.outbound = newClientTransport()
+	d.orders = &orders{
+		client:     &http.Client{Transport: d.outbound, Timeout: dependencyTimeout},
+		dependency: opts.dependency,
+		track:      untracked,
+	}
+	if d.orders.dependency == "" {
+		d.orders.dependency = selfURL(ln.Addr()) + dependencyPath
+	}
+	mux := newMux(sleep, d.orders)
+	var h http.Handler = mux
+	if !opts.bare {
+		if h, err = d.instrument(ctx, mux); err != nil {
+			return nil, err
+		}
+	}
 	d.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	return d, nil
 }
 
-// instrument sets up the exporters and returns mux wrapped in the otelred
-// middleware, with /metrics mounted when the Prometheus exporter runs.
-func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (http.Handler, error) {
+// instrument sets up the exporters, with the runtime metrics, and returns
+// mux wrapped in the otelred middleware, with /metrics mounted when the
+// Prometheus exporter runs. It instruments the outbound call and the
+// processing of POST /orders with the same MeterProvider and profile, and
+// with -tracing puts otelhttp around the middleware and the Transport. On
+// error, nothing it started is left running.
+func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handler, err error) {
 	cfg := d.opts.config
 	cfg.Naming = d.profile.String()
+	cfg.RuntimeMetrics = true
 	if cfg.Boundaries == nil {
 		b, err := histogramBoundaries(d.profile)
 		if err != nil {
@@ -162,7 +188,7 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (http.Handler
 	if cfg.ServiceName == "" && !serviceNamedByEnv() {
 		cfg.ServiceName = defaultServiceName
 	}
-	cfg, err := cfg.WithEnv() // Setup does it too; here for the exporters' names
+	cfg, err = cfg.WithEnv() // Setup does it too; here for the exporters' names
 	if err != nil {
 		return nil, err
 	}
@@ -182,24 +208,62 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (http.Handler
 		return nil, err
 	}
 	d.provider = p
+	defer func() {
+		if err != nil {
+			_ = d.shutdownProvider()
+		}
+	}()
 
 	// The Classic profile's service label is the resource's service.name,
 	// so that it agrees with target_info and with what OTLP receives.
 	name, _ := p.Resource.Set().Value(attribute.Key("service.name"))
 	d.service = name.String()
-	mw, err := otelred.New(
+	common := []otelred.Option{
 		otelred.WithMeterProvider(p),
 		otelred.WithProfile(d.profile),
 		otelred.WithService(d.service),
-	)
+	}
+	mw, err := otelred.New(common...)
 	if err != nil {
-		d.shutdownProvider()
 		return nil, err
 	}
+	// The outbound call of POST /orders: RED per server.address, bounded
+	// to the one host the demo calls.
+	host, err := dependencyHost(d.orders.dependency)
+	if err != nil {
+		return nil, err
+	}
+	var rt http.RoundTripper
+	if rt, err = otelred.NewTransport(d.outbound, append(common, otelred.WithHosts(host))...); err != nil {
+		return nil, err
+	}
+	ops, err := otelred.NewOperations(common...)
+	if err != nil {
+		return nil, err
+	}
+	d.orders.track = ops.Track
+
 	if h := p.Handler(); h != nil {
 		mux.Handle("GET /metrics", h)
 	}
-	return mw(mux), nil
+	h := mw(mux)
+	if d.opts.tracing {
+		d.tracing = newTracing(p.Resource)
+		h = d.tracing.handler(h)
+		rt = d.tracing.transport(rt)
+	}
+	d.orders.client.Transport = rt
+	return h, nil
+}
+
+// dependencyHost returns the host of the dependency's URL, which the
+// Transport records by name.
+func dependencyHost(dependency string) (string, error) {
+	u, err := url.Parse(dependency)
+	if err != nil || u.Hostname() == "" {
+		return "", fmt.Errorf("the dependency of POST /orders, %q, is not an absolute URL", dependency)
+	}
+	return u.Hostname(), nil
 }
 
 // serviceNamedByEnv reports whether the environment names the service, in
@@ -245,6 +309,14 @@ func (d *demo) shutdown() error {
 		} else {
 			_ = d.ln.Close()
 		}
+		d.outbound.CloseIdleConnections()
+		if d.tracing != nil {
+			tctx, tcancel := context.WithTimeout(context.Background(), providerShutdownTimeout)
+			if err := d.tracing.shutdown(tctx); err != nil {
+				errs = append(errs, fmt.Errorf("stopping the tracer provider: %w", err))
+			}
+			tcancel()
+		}
 		errs = append(errs, d.shutdownProvider())
 		d.shutdownErr = errors.Join(errs...)
 	})
@@ -288,8 +360,12 @@ func (d *demo) banner() string {
 	b.WriteString("  GET /hello/{name}  200\n")
 	b.WriteString("  GET /fail          500\n")
 	b.WriteString("  GET /slow?ms=N     200 after N ms (default 250, capped at 5000); a bad ms is 400\n")
+	b.WriteString("  POST /orders       201 after calling GET " + dependencyPath + " on itself and processing the order; 502 if the call fails\n")
 	if d.provider != nil && d.provider.Handler() != nil {
 		b.WriteString("  GET /metrics       the Prometheus exposition\n")
+	}
+	if d.tracing != nil {
+		b.WriteString("tracing: every response has an " + traceIDHeader + " header; /metrics in OpenMetrics (Accept: application/openmetrics-text) shows it on the histograms' buckets, as exemplars\n")
 	}
 	return b.String()
 }

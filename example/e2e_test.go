@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -96,6 +97,29 @@ type sent struct {
 	n      int
 	status int
 	route  string // the route it must be recorded under
+	method string // "" is GET
+}
+
+// postOrders is a POST /orders: an outbound call to the instance's own
+// /hello/orders, recorded by the client's instruments and as one more
+// /hello/{name} request, and one orders.process operation.
+func postOrders(n int) sent { return sent{"/orders", n, 201, "/orders", http.MethodPost} }
+
+// recorded lists the server requests s makes the instance record: s itself
+// and, for POST /orders, the call it makes to the instance.
+func (s sent) recorded() []sent {
+	if s.method == http.MethodPost && s.path == "/orders" {
+		return []sent{s, {"/hello/orders", s.n, 200, "/hello/{name}", ""}}
+	}
+	return []sent{s}
+}
+
+// outbound is how many outbound calls and operations s makes.
+func (s sent) outbound() int {
+	if s.method == http.MethodPost && s.path == "/orders" {
+		return s.n
+	}
+	return 0
 }
 
 // The traffic of one wave, for each of the two instances of a profile.
@@ -103,19 +127,21 @@ type sent struct {
 // that must never show up in a label.
 var (
 	trafficA = []sent{
-		{"/hello/alice", 6, 200, "/hello/{name}"},
-		{"/hello/bob", 4, 200, "/hello/{name}"},
-		{"/fail", 3, 500, "/fail"},
-		{"/slow?ms=" + strconv.Itoa(slowMS), 2, 200, "/slow"},
-		{"/slow?ms=abc", 1, 400, "/slow"},
-		{"/hello/alice/extra", 1, 404, otelred.Unmatched},
+		{"/hello/alice", 6, 200, "/hello/{name}", ""},
+		{"/hello/bob", 4, 200, "/hello/{name}", ""},
+		{"/fail", 3, 500, "/fail", ""},
+		{"/slow?ms=" + strconv.Itoa(slowMS), 2, 200, "/slow", ""},
+		{"/slow?ms=abc", 1, 400, "/slow", ""},
+		{"/hello/alice/extra", 1, 404, otelred.Unmatched, ""},
+		postOrders(3),
 	}
 	trafficB = []sent{
-		{"/hello/carol", 5, 200, "/hello/{name}"},
-		{"/fail", 1, 500, "/fail"},
-		{"/slow?ms=" + strconv.Itoa(slowMS), 1, 200, "/slow"},
-		{"/slow?ms=-5", 2, 400, "/slow"},
-		{"/nope?user=carol", 1, 404, otelred.Unmatched},
+		{"/hello/carol", 5, 200, "/hello/{name}", ""},
+		{"/fail", 1, 500, "/fail", ""},
+		{"/slow?ms=" + strconv.Itoa(slowMS), 1, 200, "/slow", ""},
+		{"/slow?ms=-5", 2, 400, "/slow", ""},
+		{"/nope?user=carol", 1, 404, otelred.Unmatched, ""},
+		postOrders(2),
 	}
 	rawFragments = []string{"alice", "bob", "carol", "extra", "nope", "user", "ms=", "?", "abc"}
 )
@@ -142,7 +168,14 @@ type profileQueries struct {
 	failed  string // a selector suffix for failed requests on count, or ""
 	errors  string // a counter of failed requests, or ""
 	isError func(status int) bool
-	// names is every metric name a scrape has, besides Prometheus's own.
+	// clientCount and opCount count the outbound calls and the
+	// operations; clientHost and clientPort are the client's labels of the
+	// called host and port ("" if it has none).
+	clientCount, opCount, clientHost, clientPort string
+	// opActive is the gauge of operations in progress.
+	opActive string
+	// names is every metric name a scrape has, besides Prometheus's own
+	// and the runtime's (runtimeNames).
 	names []string
 	// labels is the exact label names of each metric (job and instance
 	// excepted).
@@ -164,12 +197,29 @@ var e2eProfiles = []profileQueries{
 		isError: func(status int) bool {
 			return status >= 500
 		},
+		clientCount: "http_client_request_duration_seconds_count",
+		opCount:     "operation_duration_seconds_count",
+		clientHost:  "server_address",
+		clientPort:  "server_port",
+		opActive:    "operation_active",
 		names: []string{
+			"http_client_request_duration_seconds_bucket",
+			"http_client_request_duration_seconds_count",
+			"http_client_request_duration_seconds_sum",
 			"http_server_active_requests",
 			"http_server_request_duration_seconds_bucket",
 			"http_server_request_duration_seconds_count",
 			"http_server_request_duration_seconds_sum",
+			"operation_active",
+			"operation_duration_seconds_bucket",
+			"operation_duration_seconds_count",
+			"operation_duration_seconds_sum",
 			"target_info",
+		},
+		labels: map[string][]string{
+			"http_client_request_duration_seconds_count": {"http_request_method", "http_response_status_code", "server_address", "server_port"},
+			"operation_duration_seconds_count":           {"operation_name"},
+			"operation_active":                           {"operation_name"},
 		},
 		readme: map[string]string{
 			"rate":        `sum by (http_route) (rate(http_server_request_duration_seconds_count[1m]))`,
@@ -188,13 +238,26 @@ var e2eProfiles = []profileQueries{
 		isError: func(status int) bool {
 			return status >= 400
 		},
+		clientCount: "http_client_requests_total",
+		opCount:     "operations_total",
+		clientHost:  "host",
+		opActive:    "operations_active",
 		names: []string{
+			"http_client_request_duration_seconds_bucket",
+			"http_client_request_duration_seconds_count",
+			"http_client_request_duration_seconds_sum",
+			"http_client_requests_total",
 			"http_errors_total",
 			"http_request_duration_seconds_bucket",
 			"http_request_duration_seconds_count",
 			"http_request_duration_seconds_sum",
 			"http_requests_active",
 			"http_requests_total",
+			"operation_duration_seconds_bucket",
+			"operation_duration_seconds_count",
+			"operation_duration_seconds_sum",
+			"operations_active",
+			"operations_total",
 			"target_info",
 		},
 		labels: map[string][]string{
@@ -204,6 +267,13 @@ var e2eProfiles = []profileQueries{
 			"http_request_duration_seconds_count":  {"method", "path", "service", "status_code"},
 			"http_request_duration_seconds_sum":    {"method", "path", "service", "status_code"},
 			"http_requests_active":                 {"method", "path", "service"},
+			// The client's and the operations' names and labels, as the
+			// classic profile defines them.
+			"http_client_requests_total":                 {"host", "method", "service", "status_code"},
+			"http_client_request_duration_seconds_count": {"host", "method", "service", "status_code"},
+			"operations_total":                           {"operation", "service"},
+			"operation_duration_seconds_count":           {"operation", "service"},
+			"operations_active":                          {"operation", "service"},
 		},
 		readme: map[string]string{
 			"rate":        `sum by (path) (rate(http_requests_total[1m]))`,
@@ -213,9 +283,23 @@ var e2eProfiles = []profileQueries{
 	},
 }
 
+// runtimeNames are the Go runtime's metrics, which every instance has
+// (go_memory_limit_bytes only when GOMEMLIMIT is set).
+var runtimeNames = []string{
+	"go_config_gogc_percent",
+	"go_goroutines",
+	"go_memory_allocated_bytes_total",
+	"go_memory_allocations_total",
+	"go_memory_gc_goal_bytes",
+	"go_memory_used_bytes",
+	"go_processor_limit",
+}
+
 // TestE2EPrometheus runs two instances of the demo for each profile, and
 // one real Prometheus scraping all four every second; sends a known
-// traffic; and checks what Prometheus's HTTP API answers.
+// traffic; and checks what Prometheus's HTTP API answers. The first
+// semconv instance runs with -tracing, and its histograms' exemplars must
+// reach Prometheus with the trace ids its responses gave.
 func TestE2EPrometheus(t *testing.T) {
 	bin := lookTool(t, "prometheus")
 	start := time.Now()
@@ -226,12 +310,19 @@ func TestE2EPrometheus(t *testing.T) {
 	type instance struct {
 		d       *demo
 		traffic []sent
+		ids     *traceIDs // the trace ids of its responses, with -tracing
 	}
 	instances := map[string][]instance{} // by profile
+	var traced instance
 	for _, pq := range e2eProfiles {
-		for _, traffic := range [][]sent{trafficA, trafficB} {
-			d := startDemo(t, options{naming: pq.naming, stats: true, config: exporterConfig(e2eService)})
-			instances[pq.naming] = append(instances[pq.naming], instance{d, traffic})
+		for i, traffic := range [][]sent{trafficA, trafficB} {
+			tracing := pq.naming == "semconv" && i == 0
+			d := startDemo(t, options{naming: pq.naming, stats: true, tracing: tracing, config: exporterConfig(e2eService)})
+			in := instance{d, traffic, &traceIDs{}}
+			instances[pq.naming] = append(instances[pq.naming], in)
+			if tracing {
+				traced = in
+			}
 		}
 	}
 
@@ -263,7 +354,7 @@ func TestE2EPrometheus(t *testing.T) {
 		var wg sync.WaitGroup
 		for _, ins := range instances {
 			for _, in := range ins {
-				wg.Go(func() { drive(t, c, in.d.url(), in.traffic) })
+				wg.Go(func() { drive(t, c, in.d.url(), in.traffic, in.ids) })
 			}
 		}
 		wg.Wait()
@@ -283,13 +374,15 @@ func TestE2EPrometheus(t *testing.T) {
 			byInstance := map[string]float64{}
 			var total, failed float64
 			for _, in := range insts {
-				for _, s := range in.traffic {
-					n := float64(waves * s.n)
-					want[s.route+" "+strconv.Itoa(s.status)] += n
-					byInstance[in.d.ln.Addr().String()] += n
-					total += n
-					if pq.isError(s.status) {
-						failed += n
+				for _, sn := range in.traffic {
+					for _, s := range sn.recorded() {
+						n := float64(waves * s.n)
+						want[s.route+" "+strconv.Itoa(s.status)] += n
+						byInstance[in.d.ln.Addr().String()] += n
+						total += n
+						if pq.isError(s.status) {
+							failed += n
+						}
 					}
 				}
 			}
@@ -338,8 +431,51 @@ func TestE2EPrometheus(t *testing.T) {
 			}
 
 			// Nothing is in flight any more.
-			if got := prom.scalar(t, fmt.Sprintf("sum(%s{%s})", pq.active, job)); got != 0 {
-				t.Errorf("%s sums to %v after the traffic, want 0", pq.active, got)
+			for _, active := range []string{pq.active, pq.opActive} {
+				if got := prom.scalar(t, fmt.Sprintf("sum(%s{%s})", active, job)); got != 0 {
+					t.Errorf("%s sums to %v after the traffic, want 0", active, got)
+				}
+			}
+
+			// The outbound calls and the operations of POST /orders: one
+			// of each per order, by instance, each call to the instance's
+			// own address and answered 200.
+			wantCalls, wantOps := map[string]float64{}, map[string]float64{}
+			var calls float64
+			for _, in := range insts {
+				addr := in.d.ln.Addr().(*net.TCPAddr)
+				callee := "127.0.0.1"
+				if pq.clientPort != "" {
+					callee += ":" + strconv.Itoa(addr.Port)
+				}
+				for _, s := range in.traffic {
+					n := float64(waves * s.outbound())
+					wantCalls[addr.String()+" "+callee+" 200"] += n
+					wantOps[addr.String()] += n
+					calls += n
+				}
+			}
+			by := "instance, " + pq.clientHost + ", " + pq.status
+			if pq.clientPort != "" {
+				by += ", " + pq.clientPort
+			}
+			gotCalls := map[string]float64{}
+			for _, s := range prom.query(t, fmt.Sprintf("sum by (%s) (%s{%s})", by, pq.clientCount, job)) {
+				callee := s.Metric[pq.clientHost]
+				if pq.clientPort != "" {
+					callee += ":" + s.Metric[pq.clientPort]
+				}
+				gotCalls[s.Metric["instance"]+" "+callee+" "+s.Metric[pq.status]] = s.Value
+			}
+			if calls == 0 || !maps.Equal(gotCalls, wantCalls) {
+				t.Errorf("outbound calls by instance, host and status:\n got %v\nwant %v", gotCalls, wantCalls)
+			}
+			gotOps := map[string]float64{}
+			for _, s := range prom.query(t, fmt.Sprintf("sum by (instance) (%s{%s})", pq.opCount, job)) {
+				gotOps[s.Metric["instance"]] = s.Value
+			}
+			if !maps.Equal(gotOps, wantOps) {
+				t.Errorf("operations by instance: got %v, want %v", gotOps, wantOps)
 			}
 
 			// p99 of /slow over both instances: in the bucket that holds
@@ -382,7 +518,7 @@ func TestE2EPrometheus(t *testing.T) {
 					for _, s := range res {
 						got[s.Metric[pq.route]] = s.Value > 0
 					}
-					if want := map[string]bool{"/hello/{name}": true, "/fail": true, "/slow": true, otelred.Unmatched: true}; !maps.Equal(got, want) {
+					if want := map[string]bool{"/hello/{name}": true, "/fail": true, "/slow": true, "/orders": true, otelred.Unmatched: true}; !maps.Equal(got, want) {
 						t.Errorf("README %s query %s: routes with a rate > 0: %v, want %v", kind, q, got, want)
 					}
 				case "error ratio":
@@ -407,6 +543,73 @@ func TestE2EPrometheus(t *testing.T) {
 		})
 	}
 
+	// Exemplars: the traced instance's duration histograms, on the server,
+	// the client and the operation, carry the trace ids its responses gave
+	// (X-Trace-Id), and Prometheus stores them; the other instances have
+	// none.
+	t.Run("exemplars", func(t *testing.T) {
+		inst := `instance="` + traced.d.ln.Addr().String() + `"`
+		for _, tc := range []struct {
+			metric  string
+			request string // whose trace ids the exemplars must carry; "" for any
+		}{
+			{"http_server_request_duration_seconds_bucket", ""},
+			{`http_server_request_duration_seconds_bucket{http_route="/orders"}`, "POST /orders"},
+			{"http_client_request_duration_seconds_bucket", "POST /orders"},
+			{"operation_duration_seconds_bucket", "POST /orders"},
+		} {
+			known := traced.ids.of(tc.request)
+			if len(known) == 0 {
+				t.Fatalf("the traced instance's responses to %q carried no %s", tc.request, traceIDHeader)
+			}
+			q := strings.Replace(tc.metric, "{", "{"+inst+", ", 1)
+			if !strings.Contains(q, "{") {
+				q += "{job=\"semconv\", " + inst + "}"
+			}
+			var (
+				found int
+				bad   string // an exemplar that will not get better by waiting
+			)
+			err := prom.poll(30*time.Second, func() (bool, string) {
+				series, err := prom.exemplars(q, start)
+				if err != nil {
+					return false, err.Error()
+				}
+				found = 0
+				for labels, es := range series {
+					for _, e := range es {
+						if !known[e.Labels["trace_id"]] {
+							bad = fmt.Sprintf("exemplar %v of %s has a trace id no response gave", e, labels)
+						} else if len(e.Labels["span_id"]) != 16 {
+							bad = fmt.Sprintf("exemplar %v of %s has no span id", e, labels)
+						}
+						found++
+					}
+				}
+				return found > 0 || bad != "", fmt.Sprintf("%d exemplars in %v", found, series)
+			})
+			if err == nil && bad != "" {
+				err = errors.New(bad)
+			}
+			if err != nil {
+				t.Errorf("exemplars of %s: %v", q, err)
+				continue
+			}
+			t.Logf("%s: %d exemplars, each with a trace id of %d known", q, found, len(known))
+		}
+		for _, pq := range e2eProfiles {
+			for _, in := range instances[pq.naming] {
+				if in.d == traced.d {
+					continue
+				}
+				q := fmt.Sprintf(`{job=%q, instance=%q}`, pq.naming, in.d.ln.Addr().String())
+				if series, err := prom.exemplars(q, start); err != nil || len(series) != 0 {
+					t.Errorf("exemplars of %s, which runs without -tracing: %v (%v)", q, series, err)
+				}
+			}
+		}
+	})
+
 	t.Run("rules", func(t *testing.T) {
 		if rules == "" {
 			t.Skip("no rules.yml to load")
@@ -416,7 +619,10 @@ func TestE2EPrometheus(t *testing.T) {
 
 	// Every expression of the committed rules and dashboard (generated for
 	// semconv, with the job as the service) runs, and every panel shows
-	// data once the rules have run over the traffic.
+	// data once the rules have run over the traffic: the HTTP server's,
+	// the client's and the operations' (POST /orders) and the runtime's.
+	// The demo has no gRPC server, so the gRPC panels must run without
+	// error but have no data.
 	t.Run("dashboard and rule queries", func(t *testing.T) {
 		if rules == "" {
 			t.Skip("no rules.yml to load")
@@ -440,6 +646,12 @@ func TestE2EPrometheus(t *testing.T) {
 					continue
 				}
 				if !q.Panel {
+					continue
+				}
+				if q.Signal == gen.SignalGRPC {
+					if res, _ := prom.instant(q.Expr); len(res) != 0 {
+						t.Errorf("%+v: %s returns data, but the demo has no gRPC server: %v", vars, q.Source, res)
+					}
 					continue
 				}
 				err := prom.poll(30*time.Second, func() (bool, string) {
@@ -509,10 +721,17 @@ func checkSeries(t *testing.T, prom *promServer, pq profileQueries, job string) 
 			t.Errorf("target_info %v: service_name %q, want %q", s, s["service_name"], e2eService)
 		}
 	}
+	for _, r := range runtimeNames {
+		if !names[r] {
+			t.Errorf("no runtime metric %s", r)
+		}
+		delete(names, r)
+	}
+	delete(names, "go_memory_limit_bytes") // with GOMEMLIMIT only
 	if got := slices.Sorted(maps.Keys(names)); !slices.Equal(got, pq.names) {
 		t.Errorf("metric names\n got %q\nwant %q", got, pq.names)
 	}
-	if got, want := slices.Sorted(maps.Keys(routes)), []string{"/fail", "/hello/{name}", "/slow", otelred.Unmatched}; !slices.Equal(got, want) {
+	if got, want := slices.Sorted(maps.Keys(routes)), []string{"/fail", "/hello/{name}", "/orders", "/slow", otelred.Unmatched}; !slices.Equal(got, want) {
 		t.Errorf("%s values %q, want exactly the templates %q", pq.route, got, want)
 	}
 }
@@ -541,27 +760,100 @@ func bucketAround(t *testing.T, bounds []float64, v float64) (lo, hi float64) {
 
 // drive sends traffic to base, 8 requests at a time, and checks every
 // status.
-func drive(t *testing.T, c *http.Client, base string, traffic []sent) {
+func drive(t *testing.T, c *http.Client, base string, traffic []sent, ids *traceIDs) {
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	for _, s := range traffic {
+		method := s.method
+		if method == "" {
+			method = http.MethodGet
+		}
 		for range s.n {
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				resp, err := c.Get(base + s.path)
+				req, err := http.NewRequest(method, base+s.path, nil)
 				if err != nil {
-					t.Errorf("GET %s: %v", s.path, err)
+					t.Errorf("%s %s: %v", method, s.path, err)
+					return
+				}
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Errorf("%s %s: %v", method, s.path, err)
 					return
 				}
 				resp.Body.Close()
 				if resp.StatusCode != s.status {
-					t.Errorf("GET %s: %d, want %d", s.path, resp.StatusCode, s.status)
+					t.Errorf("%s %s: %d, want %d", method, s.path, resp.StatusCode, s.status)
 				}
+				ids.add(method+" "+s.path, resp.Header.Get(traceIDHeader))
 			})
 		}
 	}
 	wg.Wait()
+}
+
+// traceIDs are the trace ids the responses of a traced instance gave, by
+// request ("POST /orders"), and all of them.
+type traceIDs struct {
+	mu        sync.Mutex
+	byRequest map[string]map[string]bool
+	all       map[string]bool
+}
+
+func (ti *traceIDs) add(request, id string) {
+	if id == "" {
+		return
+	}
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	if ti.all == nil {
+		ti.all, ti.byRequest = map[string]bool{}, map[string]map[string]bool{}
+	}
+	if ti.byRequest[request] == nil {
+		ti.byRequest[request] = map[string]bool{}
+	}
+	ti.byRequest[request][id] = true
+	ti.all[id] = true
+}
+
+func (ti *traceIDs) of(request string) map[string]bool {
+	ti.mu.Lock()
+	defer ti.mu.Unlock()
+	if request == "" {
+		return maps.Clone(ti.all)
+	}
+	return maps.Clone(ti.byRequest[request])
+}
+
+// exemplar is one exemplar of /api/v1/query_exemplars.
+type exemplar struct {
+	Labels    map[string]string `json:"labels"`
+	Value     string            `json:"value"`
+	Timestamp float64           `json:"timestamp"`
+}
+
+// exemplars returns the exemplars Prometheus stores for the series query
+// selects, between start and now, by series.
+func (p *promServer) exemplars(query string, start time.Time) (map[string][]exemplar, error) {
+	var data []struct {
+		SeriesLabels map[string]string `json:"seriesLabels"`
+		Exemplars    []exemplar        `json:"exemplars"`
+	}
+	args := url.Values{
+		"query": {query},
+		"start": {strconv.FormatInt(start.Unix()-1, 10)},
+		"end":   {strconv.FormatInt(time.Now().Unix()+1, 10)},
+	}
+	if err := p.api("/api/v1/query_exemplars", args, &data); err != nil {
+		return nil, err
+	}
+	out := map[string][]exemplar{}
+	for _, d := range data {
+		k := fmt.Sprint(d.SeriesLabels)
+		out[k] = append(out[k], d.Exemplars...)
+	}
+	return out, nil
 }
 
 // promServer is a Prometheus process started by the test.

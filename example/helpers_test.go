@@ -73,6 +73,21 @@ func get(t *testing.T, c *http.Client, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// post sends POST url, with no body, and returns the status and body.
+func post(t *testing.T, c *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, err := c.Post(url, "text/plain", nil)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("POST %s: reading the body: %v", url, err)
+	}
+	return resp.StatusCode, string(b)
+}
+
 // lockedBuffer is a bytes.Buffer safe for a child process's output and a
 // test reading it at once.
 type lockedBuffer struct {

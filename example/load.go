@@ -19,18 +19,22 @@ const loadWorkers = 4
 // one route.
 var loadNames = [...]string{"ada", "grace", "linus", "ken", "barbara", "dennis"}
 
-// loadPath picks the next request of the traffic mix: mostly /hello, some
-// /fail, /slow with 20 to 400 ms, and now and then a bad ms.
-func loadPath(r *rand.Rand) string {
+// loadRequest picks the method and path of the next request of the
+// traffic mix: mostly GET /hello, some /fail, some POST /orders (each one
+// an outbound call and an operation too), /slow with 20 to 400 ms, and now
+// and then a bad ms.
+func loadRequest(r *rand.Rand) (method, path string) {
 	switch n := r.IntN(100); {
-	case n < 60:
-		return "/hello/" + loadNames[r.IntN(len(loadNames))]
-	case n < 75:
-		return "/fail"
-	case n < 95:
-		return fmt.Sprintf("/slow?ms=%d", 20+r.IntN(381))
+	case n < 50:
+		return http.MethodGet, "/hello/" + loadNames[r.IntN(len(loadNames))]
+	case n < 65:
+		return http.MethodGet, "/fail"
+	case n < 80:
+		return http.MethodPost, "/orders"
+	case n < 96:
+		return http.MethodGet, fmt.Sprintf("/slow?ms=%d", 20+r.IntN(381))
 	default:
-		return "/slow?ms=soon"
+		return http.MethodGet, "/slow?ms=soon"
 	}
 }
 
@@ -45,7 +49,8 @@ func driveLoad(ctx context.Context, base string, workers int) {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 			for ctx.Err() == nil {
-				req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+loadPath(r), nil)
+				method, path := loadRequest(r)
+				req, err := http.NewRequestWithContext(ctx, method, base+path, nil)
 				if err != nil {
 					return
 				}

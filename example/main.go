@@ -5,6 +5,7 @@
 //	go run ./example                   # on 127.0.0.1:8080, Prometheus at /metrics
 //	go run ./example -load             # and drive traffic at itself, with a live line
 //	go run ./example -naming classic   # the tutorial's four metrics
+//	go run ./example -tracing          # exemplars with trace ids on the histograms
 //
 // Routes:
 //
@@ -12,7 +13,20 @@
 //	GET /fail          500
 //	GET /slow?ms=N     200 after N ms: default 250, capped at 5000; a bad ms
 //	                   (not a whole number, or negative) is 400
+//	POST /orders       201 after calling GET /hello/orders on the demo itself
+//	                   (an outbound HTTP call through otelred's Transport) and
+//	                   processing the order (the operation orders.process);
+//	                   502 if that call fails
 //	GET /metrics       the Prometheus exposition, when that exporter runs
+//
+// Besides the server's RED metrics, the demo records those of its outbound
+// calls (http.client.request.duration) and of its operations
+// (operation.duration), and the Go runtime's (goroutines, memory, GC).
+//
+// With -tracing, an in-process TracerProvider samples every request and
+// otelhttp traces around otelred, so the duration histograms carry
+// exemplars with the trace ids of the requests' spans (in OpenMetrics), and
+// every response has an X-Trace-Id header with its trace id.
 //
 // The exporters follow OTEL_METRICS_EXPORTER (a comma list of prometheus,
 // otlp, console, none; prometheus by default) and the standard
@@ -25,7 +39,8 @@
 // without /metrics), to measure otelred's overhead with a load generator.
 //
 // It uses only otelred's public API, as a service would: exporter.Setup
-// builds the MeterProvider, otelred.New the middleware.
+// builds the MeterProvider, otelred.New the middleware, otelred.NewTransport
+// and otelred.NewOperations the client's and the operation's instruments.
 package main
 
 import (
@@ -47,6 +62,8 @@ The otelred demo service. Routes:
   GET /hello/{name}  200, at once
   GET /fail          500
   GET /slow?ms=N     200 after N ms (default 250, capped at 5000); a bad ms is 400
+  POST /orders       201 after calling GET /hello/orders on itself and processing
+                     the order (operation orders.process); 502 if the call fails
   GET /metrics       the Prometheus exposition (when the prometheus exporter runs)
 
 Flags:
@@ -72,6 +89,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.BoolVar(&opts.load, "load", false, "drive traffic at the demo itself and print rate, error ratio, p50 and p99\nper route every 2 s, read from the instruments")
 	fs.StringVar(&opts.naming, "naming", "semconv", "naming profile: semconv (OpenTelemetry HTTP conventions) or classic\n(the tutorial's http_requests_total and friends)")
 	fs.BoolVar(&opts.bare, "bare", false, "serve the same routes without any instrumentation, exporter or /metrics\n(to measure otelred's overhead)")
+	fs.BoolVar(&opts.tracing, "tracing", false, "trace every request in process (otelhttp around otelred, no span exporter),\nso the duration histograms carry exemplars with trace ids; responses carry X-Trace-Id")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageText)
 		fs.PrintDefaults()
@@ -88,6 +106,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 		err = fmt.Errorf("-naming %q: want semconv or classic", opts.naming)
 	case opts.load && opts.bare:
 		err = errors.New("-load reads the instruments, which -bare leaves out: use one or the other")
+	case opts.tracing && opts.bare:
+		err = errors.New("-tracing adds exemplars to the instruments, which -bare leaves out: use one or the other")
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "example: %v\n", err)

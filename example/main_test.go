@@ -9,6 +9,7 @@ import (
 	"net"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,8 +25,8 @@ func TestParseFlags(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if opts.addr != "127.0.0.1:8080" || opts.naming != "semconv" || opts.load || opts.bare {
-			t.Errorf("defaults: addr %q, naming %q, load %v, bare %v", opts.addr, opts.naming, opts.load, opts.bare)
+		if opts.addr != "127.0.0.1:8080" || opts.naming != "semconv" || opts.load || opts.bare || opts.tracing {
+			t.Errorf("defaults: addr %q, naming %q, load %v, bare %v, tracing %v", opts.addr, opts.naming, opts.load, opts.bare, opts.tracing)
 		}
 	})
 	t.Run("every flag is read", func(t *testing.T) {
@@ -39,6 +40,9 @@ func TestParseFlags(t *testing.T) {
 		if opts, _ := parseFlags([]string{"-bare"}, io.Discard, io.Discard); !opts.bare {
 			t.Error("-bare not read")
 		}
+		if opts, _ := parseFlags([]string{"-tracing", "-load"}, io.Discard, io.Discard); !opts.tracing || !opts.load {
+			t.Error("-tracing not read")
+		}
 	})
 	t.Run("-h documents the flags and the environment", func(t *testing.T) {
 		var stderr strings.Builder
@@ -46,7 +50,7 @@ func TestParseFlags(t *testing.T) {
 		if !errors.Is(err, flag.ErrHelp) {
 			t.Fatalf("-h: %v, want flag.ErrHelp", err)
 		}
-		for _, s := range []string{"-addr", "-load", "-naming", "-bare", "/hello/{name}", "/slow?ms=N", "OTEL_METRICS_EXPORTER", "OTEL_SERVICE_NAME", "SIGTERM"} {
+		for _, s := range []string{"-addr", "-load", "-naming", "-bare", "-tracing", "/hello/{name}", "/slow?ms=N", "POST /orders", "OTEL_METRICS_EXPORTER", "OTEL_SERVICE_NAME", "SIGTERM"} {
 			if !strings.Contains(stderr.String(), s) {
 				t.Errorf("-h does not mention %s:\n%s", s, stderr.String())
 			}
@@ -59,6 +63,7 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{"an unknown naming is refused", []string{"-naming", "bogus"}, `-naming "bogus"`},
 		{"-load with -bare is refused", []string{"-load", "-bare"}, "-bare"},
+		{"-tracing with -bare is refused", []string{"-bare", "-tracing"}, "-tracing"},
 		{"arguments are refused", []string{"serve"}, `unexpected arguments ["serve"]`},
 		{"an unknown flag is refused", []string{"-port", "80"}, "-port"},
 	} {
@@ -117,13 +122,24 @@ func TestDemoServesMetrics(t *testing.T) {
 		d := startDemo(t, options{})
 		get(t, c, d.url()+"/hello/ada")
 		get(t, c, d.url()+"/fail")
+		if status, _ := post(t, c, d.url()+"/orders"); status != 201 {
+			t.Fatalf("POST /orders: %d, want 201", status)
+		}
 		status, body := get(t, c, d.url()+"/metrics")
 		if status != 200 {
 			t.Fatalf("GET /metrics: %d", status)
 		}
+		port := strconv.Itoa(d.ln.Addr().(*net.TCPAddr).Port)
 		for _, s := range []string{
-			`http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}"} 1`,
+			// /hello/ada, and the call POST /orders makes to /hello/orders
+			`http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}"} 2`,
 			`http_server_request_duration_seconds_count{error_type="500",http_request_method="GET",http_response_status_code="500",http_route="/fail"} 1`,
+			`http_server_request_duration_seconds_count{http_request_method="POST",http_response_status_code="201",http_route="/orders"} 1`,
+			`http_client_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",server_address="127.0.0.1",server_port="` + port + `"} 1`,
+			`operation_duration_seconds_count{operation_name="orders.process"} 1`,
+			`operation_active{operation_name="orders.process"} 0`,
+			"\ngo_goroutines ",
+			`go_memory_used_bytes{go_memory_type="stack"} `,
 			`target_info{service_name="otelred-test"`,
 		} {
 			if !strings.Contains(body, s) {
@@ -159,10 +175,19 @@ func TestDemoServesMetrics(t *testing.T) {
 				d.serve()
 				t.Cleanup(func() { _ = d.shutdown() })
 				get(t, c, d.url()+"/fail")
+				if status, _ := post(t, c, d.url()+"/orders"); status != 201 {
+					t.Fatalf("POST /orders: %d, want 201", status)
+				}
 				_, body := get(t, c, d.url()+"/metrics")
 				for _, s := range []string{
 					`http_requests_total{method="GET",path="/fail",service="` + tt.want + `",status_code="500"} 1`,
 					`http_errors_total{method="GET",path="/fail",service="` + tt.want + `",status_code="500"} 1`,
+					`http_requests_total{method="POST",path="/orders",service="` + tt.want + `",status_code="201"} 1`,
+					`http_client_requests_total{host="127.0.0.1",method="GET",service="` + tt.want + `",status_code="200"} 1`,
+					`http_client_request_duration_seconds_count{host="127.0.0.1",method="GET",service="` + tt.want + `",status_code="200"} 1`,
+					`operations_total{operation="orders.process",service="` + tt.want + `"} 1`,
+					`operation_duration_seconds_count{operation="orders.process",service="` + tt.want + `"} 1`,
+					`operations_active{operation="orders.process",service="` + tt.want + `"} 0`,
 					`target_info{service_name="` + tt.want + `"`,
 				} {
 					if !strings.Contains(body, s) {
@@ -179,6 +204,9 @@ func TestDemoServesMetrics(t *testing.T) {
 		}
 		if status, _ := get(t, c, d.url()+"/hello/ada"); status != 200 {
 			t.Errorf("GET /hello/ada on -bare: %d, want 200", status)
+		}
+		if status, body := post(t, c, d.url()+"/orders"); status != 201 {
+			t.Errorf("POST /orders on -bare: %d %q, want 201", status, body)
 		}
 		if d.provider != nil {
 			t.Error("-bare built a MeterProvider")

@@ -38,11 +38,15 @@ func sleep(ctx context.Context, d time.Duration) {
 //	GET /hello/{name}  200, at once
 //	GET /fail          500
 //	GET /slow?ms=N     200 after N ms (default 250, capped at 5000); a bad ms is 400
+//	POST /orders       201 after calling its dependency with o.client and
+//	                   processing the order (o.track); 502 if the call fails
 //
 // Any other path is 404, and another method on these paths 405, as
-// http.ServeMux answers.
-func newMux(wait sleepFunc) *http.ServeMux {
+// http.ServeMux answers. wait is how /slow and the processing of an order
+// wait.
+func newMux(wait sleepFunc, o *orders) *http.ServeMux {
 	mux := http.NewServeMux()
+	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, r *http.Request) { o.create(w, r, wait) })
 	mux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "hello, %s\n", r.PathValue("name"))

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -32,10 +35,54 @@ func (s *sleepRecorder) take() []time.Duration {
 	return d
 }
 
+// trackRecorder stands in for otelred's Operations.Track: it runs fn and
+// keeps the operation's name, and returns err instead of fn's error when
+// err is set.
+type trackRecorder struct {
+	mu    sync.Mutex
+	names []string
+	err   error
+}
+
+func (tr *trackRecorder) track(ctx context.Context, name string, fn func(context.Context) error) error {
+	err := fn(ctx)
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.names = append(tr.names, name)
+	if tr.err != nil {
+		return tr.err
+	}
+	return err
+}
+
+func (tr *trackRecorder) take() []string {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	n := tr.names
+	tr.names = nil
+	return n
+}
+
+// newRoutesServer serves newMux on a test server whose POST /orders calls
+// dependency, a path of the same server (as the demo calls itself) or, if
+// it is a URL, that URL.
+func newRoutesServer(t *testing.T, wait sleepFunc, tr *trackRecorder, dependency string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	if strings.HasPrefix(dependency, "/") {
+		dependency = "http://" + srv.Listener.Addr().String() + dependency
+	}
+	o := &orders{client: newClient(t), dependency: dependency, track: tr.track}
+	srv.Config.Handler = newMux(wait, o)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 func TestRoutes(t *testing.T) {
 	rec := &sleepRecorder{}
-	srv := httptest.NewServer(newMux(rec.sleep))
-	t.Cleanup(srv.Close)
+	tracked := &trackRecorder{}
+	srv := newRoutesServer(t, rec.sleep, tracked, dependencyPath)
 	c := newClient(t)
 
 	tests := []struct {
@@ -66,6 +113,8 @@ func TestRoutes(t *testing.T) {
 		{"the root is 404", "GET", "/", 404, "", -1},
 		{"metrics is 404 without an exporter", "GET", "/metrics", 404, "", -1},
 		{"POST on a GET route is 405", "POST", "/fail", 405, "", -1},
+		{"orders creates one after calling its dependency and processing it", "POST", "/orders", 201, "order created", orderStep},
+		{"GET on orders is 405", "GET", "/orders", 405, "", -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,7 +142,73 @@ func TestRoutes(t *testing.T) {
 			case tt.slept >= 0 && (len(slept) != 1 || slept[0] != tt.slept):
 				t.Errorf("%s %s: slept %v, want [%v]", tt.method, tt.path, slept, tt.slept)
 			}
+			var want []string
+			if tt.status == http.StatusCreated {
+				want = []string{orderOperation}
+			}
+			if got := tracked.take(); !slices.Equal(got, want) {
+				t.Errorf("%s %s: tracked %q, want %q", tt.method, tt.path, got, want)
+			}
 		})
+	}
+}
+
+func TestOrders(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	refused := closed.URL + dependencyPath
+	closed.Close()
+	for _, tt := range []struct {
+		name       string
+		dependency string
+		stepErr    error
+		status     int
+		body       string
+		tracked    bool
+	}{
+		{"a dependency that answers 200 makes a 201", dependencyPath, nil, 201, "order created", true},
+		{"a dependency that answers 500 makes a 502, and nothing is processed", "/fail", nil, 502, "status 500", false},
+		{"a dependency that answers 404 makes a 502", "/nowhere", nil, 502, "status 404", false},
+		{"a dependency that refuses the connection makes a 502", refused, nil, 502, "dependency failed", false},
+		{"a failed processing step makes a 500", dependencyPath, errors.New("out of stock"), 500, "processing the order failed", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &sleepRecorder{}
+			tracked := &trackRecorder{err: tt.stepErr}
+			srv := newRoutesServer(t, rec.sleep, tracked, tt.dependency)
+			resp, err := newClient(t).Post(srv.URL+"/orders", "text/plain", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || !strings.Contains(string(b), tt.body) {
+				t.Errorf("POST /orders: %d %q, want %d with %q", resp.StatusCode, b, tt.status, tt.body)
+			}
+			var want []string
+			if tt.tracked {
+				want = []string{orderOperation}
+			}
+			if got := tracked.take(); !slices.Equal(got, want) {
+				t.Errorf("tracked %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestSelfURL(t *testing.T) {
+	for _, tt := range []struct{ addr, want string }{
+		{"127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"0.0.0.0:8080", "http://127.0.0.1:8080"},
+		{"[::]:8080", "http://127.0.0.1:8080"},
+		{"[::1]:9000", "http://[::1]:9000"},
+	} {
+		addr, err := net.ResolveTCPAddr("tcp", tt.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := selfURL(addr); got != tt.want {
+			t.Errorf("selfURL(%s) = %s, want %s", tt.addr, got, tt.want)
+		}
 	}
 }
 
@@ -127,8 +242,7 @@ func TestParseMS(t *testing.T) {
 }
 
 func TestSlowStopsWhenTheClientLeaves(t *testing.T) {
-	srv := httptest.NewServer(newMux(sleep))
-	t.Cleanup(srv.Close)
+	srv := newRoutesServer(t, sleep, &trackRecorder{}, dependencyPath)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/slow?ms=5000", nil)

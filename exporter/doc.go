@@ -85,4 +85,20 @@
 // failed exports, and with cumulative temporality (the default) the next
 // export that succeeds carries the totals. [Provider.Shutdown] flushes a
 // last export, within its context's deadline.
+//
+// # Runtime metrics
+//
+// [Config.RuntimeMetrics] (off by default) starts the Go runtime
+// instrumentation of go.opentelemetry.io/contrib/instrumentation/runtime on
+// the provider [Setup] builds, never on the global one: goroutines
+// (go_goroutines), memory in use by kind (go_memory_used_bytes),
+// heap allocations (go_memory_allocated_bytes_total,
+// go_memory_allocations_total), the GC's heap goal
+// (go_memory_gc_goal_bytes), GOMAXPROCS (go_processor_limit), GOGC and, when
+// GOMEMLIMIT is set, the memory limit. They are observed at collection
+// time, at most every 15 s, so they cost nothing per request. The
+// semantic conventions name the goroutine gauge go.goroutine.count, which
+// promtool's lint rejects for its _count suffix; Setup renames it
+// go.goroutines, the name client_golang's Go collector uses, so the scrape
+// passes the lint.
 package exporter

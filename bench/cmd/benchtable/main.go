@@ -39,6 +39,18 @@ var peers = []string{otelhttp, "promhttp", "slok"}
 // order is the row order of the request tables.
 var order = []string{bare, otelred, classic, otelhttp, "promhttp", "slok", floor}
 
+// otherTables are the request tables of the other paths, after the
+// server's: the HTTP client, operations and gRPC. A benchmark that did not
+// run has no table.
+var otherTables = []struct{ title, bench string }{
+	{"HTTP client (BenchmarkClient)", "Client"},
+	{"HTTP client, error path (BenchmarkClientError, status 503)", "ClientError"},
+	{"Operations (BenchmarkOperation, Start to End)", "Operation"},
+	{"Operations, error path (BenchmarkOperationError)", "OperationError"},
+	{"gRPC unary calls (BenchmarkGRPCUnary)", "GRPCUnary"},
+	{"gRPC unary calls, error path (BenchmarkGRPCUnaryError)", "GRPCUnaryError"},
+}
+
 // key names one benchmark: BenchmarkServer/otelred-2 is {Server, otelred, 2}.
 type key struct {
 	bench, sub string
@@ -84,6 +96,9 @@ func main() {
 	r.requests("Success path (BenchmarkServer)", "Server")
 	r.requests("Error path (BenchmarkServerError, status 500)", "ServerError")
 	r.parallel()
+	for _, t := range otherTables {
+		r.requests(t.title, t.bench)
+	}
 	r.scrape()
 	r.heap()
 	r.wrk(*wrkTitle)
@@ -227,8 +242,12 @@ func (r *report) requests(title, bench string) {
 	r.added[bench], r.allocs[bench] = added, addedAllocs
 	added["fastest"] = added[fastest]
 
+	peer := "× fastest peer"
+	if fastest != "" {
+		peer += " (" + fastest + ")"
+	}
 	r.printf("### %s\n\n", title)
-	r.printf("| impl | ns/op | added ns | allocs/op | added allocs | × fastest peer (%s) | × otelhttp | × otelfloor |\n", fastest)
+	r.printf("| impl | ns/op | added ns | allocs/op | added allocs | %s | × otelhttp | × otelfloor |\n", peer)
 	r.printf("|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, im := range order {
 		if math.IsNaN(at(im, "ns/op")) {
@@ -390,7 +409,27 @@ func (r *report) targets() {
 			}
 		}
 	}
-	for _, bench := range []string{"Server", "ServerError"} {
+	// The other paths: against the floor, and otelhttp's Transport.
+	for _, t := range otherTables {
+		a := r.added[t.bench]
+		if a == nil {
+			continue
+		}
+		for _, im := range []string{otelred, classic} {
+			if math.IsNaN(a[im]) {
+				continue
+			}
+			check(fmt.Sprintf("%s added ≤ 1.3× otelfloor's (%s)", im, t.bench), ratio(a[im], a[floor])+"×", a[floor] > 0 && a[im] <= 1.3*a[floor])
+			if !math.IsNaN(a[otelhttp]) {
+				check(fmt.Sprintf("%s added ≤ 0.1× otelhttp's (%s)", im, t.bench), ratio(a[im], a[otelhttp])+"×", a[otelhttp] > 0 && a[im] <= 0.1*a[otelhttp])
+			}
+		}
+	}
+	benches := []string{"Server", "ServerError"}
+	for _, t := range otherTables {
+		benches = append(benches, t.bench)
+	}
+	for _, bench := range benches {
 		for _, im := range []string{otelred, classic} {
 			if a, ok := r.allocs[bench][im]; ok && !math.IsNaN(a) {
 				check(fmt.Sprintf("%s added allocs = 0 (%s)", im, bench), fmt.Sprintf("%+.0f", a), a <= 0)

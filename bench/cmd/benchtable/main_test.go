@@ -58,3 +58,45 @@ BenchmarkServer/otelfloor-2   	 1000	       300.0 ns/op	     224 B/op	       5 a
 		}
 	}
 }
+
+// TestOtherPaths reads client and operation runs: their tables have the
+// same columns, "× fastest peer" is n/a without peers, and the targets
+// check their added allocations and their cost against otelfloor's.
+func TestOtherPaths(t *testing.T) {
+	const runs = `BenchmarkClient/bare-2         	1000	       4.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkClient/otelred-2      	1000	     264.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkClient/otelhttp-2     	1000	    3604.0 ns/op	    2912 B/op	      16 allocs/op
+BenchmarkClient/otelfloor-2    	1000	     244.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkOperation/bare-2      	1000	       2.0 ns/op	       0 B/op	       0 allocs/op
+BenchmarkOperation/otelred-2   	1000	     402.0 ns/op	       8 B/op	       1 allocs/op
+BenchmarkOperation/otelfloor-2 	1000	     252.0 ns/op	       0 B/op	       0 allocs/op
+`
+	s := samples{}
+	s.read(strings.NewReader(runs))
+	var out bytes.Buffer
+	r := report{s: s, w: &out}
+	for _, tb := range otherTables {
+		r.requests(tb.title, tb.bench)
+	}
+	r.targets()
+	for _, want := range []string{
+		"### HTTP client (BenchmarkClient)",
+		"| impl | ns/op | added ns | allocs/op | added allocs | × fastest peer (otelhttp) | × otelhttp | × otelfloor |",
+		"| otelred | 264 | 260 | 0 | +0 | 0.07 | 0.07 | 1.08 |",
+		"### Operations (BenchmarkOperation, Start to End)",
+		"| impl | ns/op | added ns | allocs/op | added allocs | × fastest peer | × otelhttp | × otelfloor |",
+		"| otelred | 402 | 400 | 1 | +1 | n/a | n/a | 1.60 |",
+		"| otelred added ≤ 1.3× otelfloor's (Client) | 1.08× | met |",
+		"| otelred added ≤ 0.1× otelhttp's (Client) | 0.07× | met |",
+		"| otelred added ≤ 1.3× otelfloor's (Operation) | 1.60× | **missed** |",
+		"| otelred added allocs = 0 (Client) | +0 | met |",
+		"| otelred added allocs = 0 (Operation) | +1 | **missed** |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "ClientError") || strings.Contains(out.String(), "gRPC") {
+		t.Errorf("a table for a benchmark that did not run:\n%s", out.String())
+	}
+}

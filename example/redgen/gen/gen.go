@@ -10,13 +10,25 @@
 //
 // # Rules
 //
-// [Rules] writes three groups:
+// [Rules] writes six groups:
 //
 //   - otelred_red: per service and route, the request rate
 //     (otelred:http_requests:rate5m), the error ratio
 //     (otelred:http_errors:ratio_rate5m) and the 50th, 90th and 99th
 //     percentile durations (otelred:http_request_duration_seconds:p99_rate5m
 //     and its siblings).
+//   - otelred_http_client, otelred_operations and otelred_grpc_server: the
+//     same RED for the service's outbound HTTP calls, per server address
+//     (otelred:http_client_requests:rate5m,
+//     otelred:http_client_errors:ratio_rate5m,
+//     otelred:http_client_request_duration_seconds:p99_rate5m), for its
+//     operations, per operation name (otelred:operations:rate5m,
+//     otelred:operation_errors:ratio_rate5m,
+//     otelred:operation_duration_seconds:p99_rate5m), and for its gRPC
+//     server, per method (otelred:rpc_server_calls:rate5m,
+//     otelred:rpc_server_errors:ratio_rate5m,
+//     otelred:rpc_server_call_duration_seconds:p99_rate5m). A service
+//     without one of them records nothing there.
 //   - otelred_sli: for every objective, the ratio of bad requests over 5m,
 //     30m, 1h, 2h, 6h, 1d and 3d: otelred:sli_error:ratio_rate1h for
 //     availability (failed requests over all requests) and
@@ -27,7 +39,7 @@
 //     OtelredLatencyBudgetBurn, with severity="page" when the budget burns at
 //     14.4 times the sustainable rate over 1h and 5m, or 6 times over 6h and
 //     30m, and severity="ticket" at 3 times over 1d and 2h, or once over 3d
-//     and 6h.
+//     and 6h. The objectives are those of the HTTP server's requests.
 //
 // # Scopes
 //
@@ -47,6 +59,18 @@
 // the service label that Classic records. [Config.ServiceLabel] picks another
 // one, such as service_name when the exporter copies service.name onto the
 // series (exporter.Prometheus.ResourceLabels).
+//
+// The gRPC server's series (otelredgrpc, named by the semantic conventions
+// in either profile) and the Go runtime's (exporter.Config.RuntimeMetrics)
+// have no service label of their own: by default they are grouped by the
+// job label in both profiles, which names the service when the scrape job
+// is named after it, as the example's is.
+//
+// # Signals
+//
+// Every [Query] says which signal it reads ([SignalServer], [SignalClient],
+// [SignalOperation], [SignalGRPC], [SignalRuntime]): a panel of a signal a
+// service does not have, such as gRPC in an HTTP service, shows no data.
 package gen
 
 import (
@@ -56,6 +80,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
@@ -108,10 +134,29 @@ type Config struct {
 	Title, UID string
 }
 
+// The signals a query reads.
+const (
+	// SignalServer is the HTTP server's requests: otelred's middleware.
+	SignalServer = "http.server"
+	// SignalClient is the HTTP client's requests: otelred.NewTransport.
+	SignalClient = "http.client"
+	// SignalOperation is the operations of otelred.NewOperations.
+	SignalOperation = "operation"
+	// SignalGRPC is the gRPC server's calls: otelredgrpc's interceptors.
+	SignalGRPC = "rpc.server"
+	// SignalRuntime is the Go runtime's metrics.
+	SignalRuntime = "runtime"
+)
+
 // plan is a checked Config with everything the generators need.
 type plan struct {
 	cfg        Config
 	n          names
+	client     signalNames
+	ops        signalNames
+	grpc       signalNames
+	rt         runtimeNames
+	procSvc    string // service label of the gRPC and runtime series
 	svc        string // service label
 	boundaries []float64
 	window     views.Window
@@ -131,6 +176,30 @@ type names struct {
 	method    string
 	activeBy  []string // labels the in-flight panel groups by, after the service
 	activeRte bool     // whether the in-flight gauge has the route label
+}
+
+// signalNames are the Prometheus names of the RED of one signal besides
+// the HTTP server's: the client's, the operations' or the gRPC server's.
+type signalNames struct {
+	signal   string
+	record   string // the stem of the recording rules' names
+	group    string // the recording rules' group
+	requests string // counter of all requests
+	errors   string // counter of failed requests, with errMatch
+	errMatch string // extra matcher selecting failures on errors, or ""
+	bucket   string // duration histogram buckets
+	active   string // in-flight gauge, or ""
+	svc      string // service label
+	by       string // what the panels and rules group by
+	// errRecord is the stem of the error ratio's recording rule.
+	errRecord string
+	// durationRecord is the stem of the p99's recording rule.
+	durationRecord string
+}
+
+// runtimeNames are the Prometheus names of the Go runtime's metrics.
+type runtimeNames struct {
+	goroutines, memoryUsed, gcGoal, allocated string
 }
 
 // scope is one objective: the global one or a route's own.
@@ -192,16 +261,95 @@ func (c Config) plan() (*plan, error) {
 	}
 	m.window = o.SLOWindow()
 	m.n = profileNames(c.Profile, c.Namespace)
+	m.procSvc = c.ServiceLabel
+	if m.procSvc == "" {
+		m.procSvc = "job"
+	}
+	m.client, m.ops, m.grpc = signalProfileNames(c.Profile, c.Namespace, m.svc, m.procSvc)
+	pre := prefix(c.Namespace)
+	m.rt = runtimeNames{
+		goroutines: pre + "go_goroutines",
+		memoryUsed: pre + "go_memory_used_bytes",
+		gcGoal:     pre + "go_memory_gc_goal_bytes",
+		allocated:  pre + "go_memory_allocated_bytes_total",
+	}
 	m.avail, m.latency = scopes(o)
 	return m, nil
 }
 
-func profileNames(p otelred.Profile, ns string) names {
-	pre := ""
-	if ns != "" {
-		pre = ns + "_"
+// prefix is what the exporter's namespace puts before every metric name.
+func prefix(ns string) string {
+	if ns == "" {
+		return ""
 	}
-	label := func(k string) string { return strings.NewReplacer(".", "_", "-", "_").Replace(k) }
+	return ns + "_"
+}
+
+// label is the Prometheus name of an attribute or instrument name.
+func label(k string) string { return strings.NewReplacer(".", "_", "-", "_").Replace(k) }
+
+// signalProfileNames are the names of the client's, the operations' and
+// the gRPC server's RED in profile p. The gRPC server's are the semantic
+// conventions' in every profile, and its series have no service label of
+// their own (grpcSvc groups them).
+func signalProfileNames(p otelred.Profile, ns, svc, grpcSvc string) (client, ops, grpc signalNames) {
+	pre := prefix(ns)
+	of := func(n otelred.Names, by attribute.Key) signalNames {
+		if p == otelred.Classic {
+			return signalNames{
+				requests: pre + n.Requests,
+				errors:   pre + n.Errors,
+				bucket:   pre + n.Duration + "_bucket",
+				active:   prefixed(pre, n.Active),
+				svc:      svc,
+				by:       label(string(by)),
+			}
+		}
+		base := pre + label(n.Duration) + "_seconds"
+		return signalNames{
+			requests: base + "_count",
+			errors:   base + "_count",
+			errMatch: label(string(n.ErrorType)) + `!=""`,
+			bucket:   base + "_bucket",
+			active:   prefixed(pre, label(n.Active)),
+			svc:      svc,
+			by:       label(string(by)),
+		}
+	}
+	cn := p.ClientNames()
+	client = of(cn, cn.ServerAddress)
+	client.signal, client.group = SignalClient, "otelred_http_client"
+	client.record, client.errRecord, client.durationRecord = "http_client_requests", "http_client_errors", "http_client_request_duration_seconds"
+
+	on := p.OperationNames()
+	ops = of(on, on.Operation)
+	ops.signal, ops.group = SignalOperation, "otelred_operations"
+	ops.record, ops.errRecord, ops.durationRecord = "operations", "operation_errors", "operation_duration_seconds"
+
+	base := pre + "rpc_server_call_duration_seconds"
+	grpc = signalNames{
+		signal: SignalGRPC, group: "otelred_grpc_server",
+		record: "rpc_server_calls", errRecord: "rpc_server_errors", durationRecord: "rpc_server_call_duration_seconds",
+		requests: base + "_count",
+		errors:   base + "_count",
+		errMatch: `error_type!=""`,
+		bucket:   base + "_bucket",
+		active:   pre + "rpc_server_active_calls",
+		svc:      grpcSvc,
+		by:       "rpc_method",
+	}
+	return client, ops, grpc
+}
+
+func prefixed(pre, name string) string {
+	if name == "" {
+		return ""
+	}
+	return pre + name
+}
+
+func profileNames(p otelred.Profile, ns string) names {
+	pre := prefix(ns)
 	pn := p.Names()
 	if p == otelred.Classic {
 		return names{

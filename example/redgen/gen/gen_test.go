@@ -3,6 +3,7 @@ package gen
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -252,12 +253,14 @@ func TestQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rules, panels int
+	bySignal := map[string]int{}
 	for _, q := range qs {
 		if q.Panel {
 			panels++
 		} else {
 			rules++
 		}
+		bySignal[q.Signal]++
 		if strings.Contains(q.Expr, "$") {
 			t.Errorf("%s: a variable is left: %s", q.Source, q.Expr)
 		}
@@ -265,14 +268,27 @@ func TestQueries(t *testing.T) {
 			t.Errorf("%s: $service not substituted: %s", q.Source, q.Expr)
 		}
 	}
-	// 5 RED rules, 7 windows for 3 objectives, 2 alerts for each.
-	if want := 5 + 7*3 + 2*3; rules != want {
+	// 5 RED rules, 3 for each of the client, the operations and gRPC, 7
+	// windows for 3 objectives, 2 alerts for each.
+	if want := 5 + 3*3 + 7*3 + 2*3; rules != want {
 		t.Errorf("%d rule expressions, want %d", rules, want)
 	}
 	// Rate, errors, 3 percentiles, in-flight, 3 SLIs, 3 budgets, 4 burn
-	// rates for availability and 8 for latency.
-	if want := 1 + 1 + 3 + 1 + 3 + 3 + 4 + 8; panels != want {
+	// rates for availability and 8 for latency; rate, errors and 2
+	// percentiles for each of the client, the operations and gRPC, and
+	// in-flight for the last two; goroutines, memory (2) and allocations.
+	if want := 1 + 1 + 3 + 1 + 3 + 3 + 4 + 8 + 4*3 + 2 + 4; panels != want {
 		t.Errorf("%d panel expressions, want %d", panels, want)
+	}
+	wantSignals := map[string]int{
+		SignalServer:    5 + 7*3 + 2*3 + 1 + 1 + 3 + 1 + 3 + 3 + 4 + 8,
+		SignalClient:    3 + 4,
+		SignalOperation: 3 + 4 + 1,
+		SignalGRPC:      3 + 4 + 1,
+		SignalRuntime:   4,
+	}
+	if !maps.Equal(bySignal, wantSignals) {
+		t.Errorf("expressions by signal: %v, want %v", bySignal, wantSignals)
 	}
 	var rate string
 	for _, q := range qs {
@@ -283,6 +299,23 @@ func TestQueries(t *testing.T) {
 	want := `sum by (job, http_route) (rate(http_server_request_duration_seconds_count{job=~"example", http_route=~"/hello/\\{name\\}"}[1m]))`
 	if rate != want {
 		t.Errorf("request rate panel:\n got %s\nwant %s", rate, want)
+	}
+	for source, want := range map[string]string{
+		"Client rate":          `sum by (job, server_address) (rate(http_client_request_duration_seconds_count{job=~"example"}[1m]))`,
+		"Operation rate":       `sum by (job, operation_name) (rate(operation_duration_seconds_count{job=~"example"}[1m]))`,
+		"gRPC rate":            `sum by (job, rpc_method) (rate(rpc_server_call_duration_seconds_count{job=~"example"}[1m]))`,
+		"gRPC calls in flight": `sum by (job, rpc_method) (rpc_server_active_calls{job=~"example"})`,
+		"Goroutines":           `sum by (job, instance) (go_goroutines{job=~"example"})`,
+	} {
+		var got []string
+		for _, q := range qs {
+			if strings.Contains(q.Source, " "+source+", target") {
+				got = append(got, q.Expr)
+			}
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%s panel: %q, want [%s]", source, got, want)
+		}
 	}
 
 	all, err := Queries(c, Vars{RateInterval: "30s"})

@@ -61,15 +61,53 @@ func rate(sel, window string) string { return "rate(" + sel + "[" + window + "])
 
 // requestRate is the per-second rate of requests.
 func (m *plan) requestRate(by, matchers []string, window string) string {
-	return sumBy(by, rate(selector(m.n.requests, matchers...), window))
+	return rateOf(m.n.requests, by, matchers, window)
 }
 
-// errorRatio is the ratio of failed requests to all requests. A group
-// without failures has no failure series: it reads 0, not nothing.
+// errorRatio is the ratio of failed requests to all requests.
 func (m *plan) errorRatio(by, matchers []string, window string) string {
-	errs := sumBy(by, rate(selector(m.n.errors, append(clone(matchers), m.n.errMatch)...), window))
-	all := m.requestRate(by, matchers, window)
+	return errorRatioOf(m.n.requests, m.n.errors, m.n.errMatch, by, matchers, window)
+}
+
+// rateOf is the per-second rate of the counter requests.
+func rateOf(requests string, by, matchers []string, window string) string {
+	return sumBy(by, rate(selector(requests, matchers...), window))
+}
+
+// errorRatioOf is the ratio of failed requests (errors, with errMatch) to
+// all requests. A group without failures has no failure series: it reads
+// 0, not nothing.
+func errorRatioOf(requests, errors, errMatch string, by, matchers []string, window string) string {
+	errs := sumBy(by, rate(selector(errors, append(clone(matchers), errMatch)...), window))
+	all := rateOf(requests, by, matchers, window)
 	return "(\n  " + errs + "\n  or\n  0 * " + all + "\n)\n/\n" + all
+}
+
+// quantileOf is the q-quantile of the histogram whose buckets are bucket.
+func quantileOf(q float64, bucket string, by, matchers []string, window string) string {
+	return "histogram_quantile(" + num(q) + ", " +
+		sumBy(append(clone(by), "le"), rate(selector(bucket, matchers...), window)) + ")"
+}
+
+// The RED of a signal other than the HTTP server's.
+func (sn signalNames) requestRate(by, matchers []string, window string) string {
+	return rateOf(sn.requests, by, matchers, window)
+}
+
+func (sn signalNames) errorRatio(by, matchers []string, window string) string {
+	return errorRatioOf(sn.requests, sn.errors, sn.errMatch, by, matchers, window)
+}
+
+func (sn signalNames) quantile(q float64, by, matchers []string, window string) string {
+	return quantileOf(q, sn.bucket, by, matchers, window)
+}
+
+// serviceMatch selects Config.Service on the series of sn, if set.
+func (m *plan) signalServiceMatch(sn signalNames) []string {
+	if m.cfg.Service == "" {
+		return nil
+	}
+	return []string{sn.svc + "=" + quote(m.cfg.Service)}
 }
 
 // slowRatio is the ratio of requests slower than threshold to all requests.
@@ -88,8 +126,7 @@ func (m *plan) fastRatio(by, matchers []string, threshold float64, window string
 
 // quantile is the q-quantile of the request duration.
 func (m *plan) quantile(q float64, by, matchers []string, window string) string {
-	return "histogram_quantile(" + num(q) + ", " +
-		sumBy(append(clone(by), "le"), rate(selector(m.n.bucket, matchers...), window)) + ")"
+	return quantileOf(q, m.n.bucket, by, matchers, window)
 }
 
 // sli is the bad-request ratio of objective s of kind k over window in the

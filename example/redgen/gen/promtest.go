@@ -19,10 +19,22 @@ type testFile struct {
 }
 
 type testGroup struct {
-	Name          string      `yaml:"name"`
-	Interval      string      `yaml:"interval"`
-	InputSeries   []series    `yaml:"input_series"`
-	AlertRuleTest []alertTest `yaml:"alert_rule_test"`
+	Name           string      `yaml:"name"`
+	Interval       string      `yaml:"interval"`
+	InputSeries    []series    `yaml:"input_series"`
+	AlertRuleTest  []alertTest `yaml:"alert_rule_test,omitempty"`
+	PromqlExprTest []exprTest  `yaml:"promql_expr_test,omitempty"`
+}
+
+type exprTest struct {
+	Expr       string      `yaml:"expr"`
+	EvalTime   string      `yaml:"eval_time"`
+	ExpSamples []expSample `yaml:"exp_samples"`
+}
+
+type expSample struct {
+	Labels string  `yaml:"labels"`
+	Value  float64 `yaml:"value"`
 }
 
 type series struct {
@@ -62,8 +74,10 @@ const (
 // pair's long window, on a history of good requests, which must fire the
 // alert with exactly the expected labels and annotations and nothing else,
 // and at 0.95 times, which must fire nothing. Further scenarios check that
-// requests that matched no route count toward no objective, and that a
-// route with its own latency objective is judged by its own threshold.
+// requests that matched no route count toward no objective, that a route
+// with its own latency objective is judged by its own threshold, and that
+// the recording rules of the HTTP client, the operations and the gRPC
+// server give the exact rate, error ratio and p99 of known series.
 func Tests(c Config, rulesFile string) ([]byte, error) {
 	m, err := c.plan()
 	if err != nil {
@@ -96,7 +110,77 @@ func Tests(c Config, rulesFile string) ([]byte, error) {
 	if len(m.avail)+len(m.latency) > 0 {
 		f.Tests = append(f.Tests, m.unmatchedTest())
 	}
+	for _, sn := range []signalNames{m.client, m.ops, m.grpc} {
+		f.Tests = append(f.Tests, m.signalTest(sn))
+	}
 	return encodeYAML(m.header("promtool unit tests"), f)
+}
+
+// The scenario of the recording rules of a signal: over 6 hours, 45
+// requests a minute succeed and 15 fail, all of them within 0.5 s.
+const (
+	signalTestEval = "6h"
+	signalMinutes  = 6 * 60
+)
+
+// signalTestValues are the values of the by label of each signal's
+// scenario.
+var signalTestValues = map[string]string{
+	SignalClient:    "api.example",
+	SignalOperation: "orders.process",
+	SignalGRPC:      "shop.Orders/Create",
+}
+
+// signalTest checks the recording rules of sn on one series of 45 good
+// and 15 failed requests a minute, all in the bucket (0, 0.5]: the rate is
+// exactly 1 per second, the error ratio 0.25, and the p99 0.5 × 0.99.
+func (m *plan) signalTest(sn signalNames) testGroup {
+	value := signalTestValues[sn.signal]
+	labels := func(extra ...string) string {
+		base := map[string]string{"job": testService, "instance": testService + ":8080"}
+		base[sn.svc] = m.testService()
+		var ls []string
+		for _, k := range []string{"job", "instance", sn.svc} {
+			if v, ok := base[k]; ok {
+				ls = append(ls, k+"="+quote(v))
+				delete(base, k)
+			}
+		}
+		ls = append(ls, sn.by+"="+quote(value))
+		return "{" + strings.Join(append(ls, extra...), ", ") + "}"
+	}
+	per := func(n float64) string { return fmt.Sprintf("0+%sx%d", fnum(n), signalMinutes) }
+	var in []series
+	if sn.errMatch != "" {
+		key := sn.errMatch[:strings.IndexByte(sn.errMatch, '!')]
+		in = []series{
+			{sn.requests + labels(), per(45)},
+			{sn.requests + labels(key+`="500"`), per(15)},
+		}
+	} else {
+		in = []series{
+			{sn.requests + labels(`status_code="200"`), per(45)},
+			{sn.requests + labels(`status_code="500"`), per(15)},
+			{sn.errors + labels(`status_code="500"`), per(15)},
+		}
+	}
+	for _, le := range []string{"0.5", "1", "+Inf"} {
+		in = append(in, series{sn.bucket + labels(`le="`+le+`"`), per(60)})
+	}
+	out := "{" + sn.svc + "=" + quote(m.testService()) + ", " + sn.by + "=" + quote(value) + "}"
+	expect := func(record string, v float64) exprTest {
+		return exprTest{Expr: record, EvalTime: signalTestEval, ExpSamples: []expSample{{Labels: record + out, Value: v}}}
+	}
+	return testGroup{
+		Name:        fmt.Sprintf("recording rules of %s: 45 good and 15 failed requests a minute, all within 0.5 s, are 1 per second, an error ratio of 0.25 and a p99 of 0.495 s", sn.group),
+		Interval:    "1m",
+		InputSeries: in,
+		PromqlExprTest: []exprTest{
+			expect("otelred:"+sn.record+":rate5m", 1),
+			expect("otelred:"+sn.errRecord+":ratio_rate5m", 0.25),
+			expect("otelred:"+sn.durationRecord+":p99_rate5m", 0.495),
+		},
+	}
 }
 
 // testRoute is the route of the scenarios of a global objective: one

@@ -16,10 +16,15 @@ type Query struct {
 	// Expr is the expression, with the dashboard's variables substituted.
 	Expr string
 	// Panel is true for the dashboard's queries. Each of them returns data
-	// once the service has served requests (and, for the burn-rate panels,
-	// the recording rules have run); an alert's expression returns data
-	// only while it fires.
+	// once the service has served requests of its Signal (and, for the
+	// burn-rate panels, the recording rules have run); an alert's
+	// expression returns data only while it fires.
 	Panel bool
+	// Signal is what the expression reads: SignalServer, SignalClient,
+	// SignalOperation, SignalGRPC or SignalRuntime. A service that does not
+	// have the signal (an HTTP service has no gRPC calls) gets no data
+	// from the expression.
+	Signal string
 }
 
 // Vars are the values substituted for the dashboard's variables.
@@ -61,7 +66,7 @@ func Queries(c Config, v Vars) ([]Query, error) {
 			} else if route, ok := r.Labels[m.n.route]; ok {
 				src += " (" + route + ")"
 			}
-			qs = append(qs, Query{Source: src, Expr: r.Expr})
+			qs = append(qs, Query{Source: src, Expr: r.Expr, Signal: or(r.signal, SignalServer)})
 		}
 	}
 	rep := strings.NewReplacer(
@@ -79,6 +84,7 @@ func Queries(c Config, v Vars) ([]Query, error) {
 				Source: fmt.Sprintf("panel %d %s, target %s", p.ID, p.Title, t.RefID),
 				Expr:   rep.Replace(t.Expr),
 				Panel:  true,
+				Signal: or(t.signal, SignalServer),
 			})
 		}
 	}

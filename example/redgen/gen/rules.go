@@ -29,6 +29,8 @@ type rule struct {
 	Expr        string            `yaml:"expr"`
 	Labels      map[string]string `yaml:"labels,omitempty"`
 	Annotations map[string]string `yaml:"annotations,omitempty"`
+
+	signal string // what the expression reads; "" is SignalServer
 }
 
 // Rules returns a Prometheus rules file with the recording rules and the
@@ -84,6 +86,9 @@ func (m *plan) rules() ruleFile {
 		})
 	}
 	f := ruleFile{Groups: []ruleGroup{g}}
+	for _, sn := range []signalNames{m.client, m.ops, m.grpc} {
+		f.Groups = append(f.Groups, m.signalRules(sn))
+	}
 
 	sli := ruleGroup{Name: "otelred_sli"}
 	alerts := ruleGroup{Name: "otelred_slo_alerts"}
@@ -105,6 +110,18 @@ func (m *plan) rules() ruleFile {
 		f.Groups = append(f.Groups, sli, alerts)
 	}
 	return f
+}
+
+// signalRules are the recording rules of the RED of signal sn, per
+// service and sn.by: rate, error ratio and p99.
+func (m *plan) signalRules(sn signalNames) ruleGroup {
+	by := []string{sn.svc, sn.by}
+	sm := m.signalServiceMatch(sn)
+	return ruleGroup{Name: sn.group, Rules: []rule{
+		{Record: "otelred:" + sn.record + ":rate5m", Expr: sn.requestRate(by, sm, "5m"), signal: sn.signal},
+		{Record: "otelred:" + sn.errRecord + ":ratio_rate5m", Expr: sn.errorRatio(by, sm, "5m"), signal: sn.signal},
+		{Record: "otelred:" + sn.durationRecord + ":p99_rate5m", Expr: sn.quantile(0.99, by, sm, "5m"), signal: sn.signal},
+	}}
 }
 
 // alert is the alerting rule of objective s of kind k at one severity.

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,41 +11,41 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
+	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/otelred/otelredgrpc"
 	"github.com/otelred/otelred/views"
 )
 
 // scrape serves a few requests through otelred with profile p, bucket
 // boundaries b and the exporter's namespace ns, as the exporter package
-// sets it up (private registry, no scope labels), and returns the
-// exposition in the text format and in OpenMetrics.
-func scrape(t *testing.T, p otelred.Profile, ns string, b []float64) (text, openMetrics string) {
+// sets it up (exporter.Setup: private registry, no scope labels), sends a few client
+// requests through its Transport and runs a few operations, with the Go
+// runtime metrics on, and returns the exposition in the text format and in
+// OpenMetrics.
+func scrape(t *testing.T, prof otelred.Profile, ns string, b []float64) (text, openMetrics string) {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	opts := []otelprom.Option{otelprom.WithRegisterer(reg), otelprom.WithoutScopeInfo()}
-	if ns != "" {
-		opts = append(opts, otelprom.WithNamespace(ns))
-	}
-	exp, err := otelprom.New(opts...)
+	p, err := exporter.Setup(context.Background(), exporter.Config{
+		Exporters:      []string{"prometheus"},
+		Naming:         prof.String(),
+		Boundaries:     b,
+		RuntimeMetrics: true,
+		Prometheus:     exporter.Prometheus{Namespace: ns},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	vs, err := views.RED(p, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithView(vs...))
-	t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+	mp := p.MeterProvider
 
-	mw, err := otelred.New(otelred.WithMeterProvider(mp), otelred.WithProfile(p), otelred.WithService("example"))
+	mw, err := otelred.New(otelred.WithMeterProvider(mp), otelred.WithProfile(prof), otelred.WithService("example"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,44 @@ func scrape(t *testing.T, p otelred.Profile, ns string, b []float64) (text, open
 		resp.Body.Close()
 	}
 
-	metrics := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+	// The client: one success, one 500 and one transport failure.
+	rt, err := otelred.NewTransport(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		switch r.URL.Path {
+		case "/down":
+			return nil, errors.New("connection refused")
+		case "/fail":
+			return &http.Response{StatusCode: http.StatusInternalServerError, Body: http.NoBody}, nil
+		}
+		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody}, nil
+	}), otelred.WithMeterProvider(mp), otelred.WithProfile(prof), otelred.WithService("example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/ok", "/fail", "/down"} {
+		req, _ := http.NewRequest(http.MethodGet, "http://api.example"+path, nil)
+		if resp, err := rt.RoundTrip(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	// The operations: one success, one failure.
+	ops, err := otelred.NewOperations(otelred.WithMeterProvider(mp), otelred.WithProfile(prof), otelred.WithService("example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{nil, errors.New("out of stock")} {
+		_ = ops.Track(context.Background(), "orders.process", func(context.Context) error { return err })
+	}
+	// The gRPC server: one call that succeeds, one that fails.
+	grpcRED, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{nil, status.Error(codes.NotFound, "no such order")} {
+		_, _ = grpcRED.UnaryInterceptor()(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/shop.Orders/Create"},
+			func(context.Context, any) (any, error) { return nil, err })
+	}
+
+	metrics := httptest.NewServer(p.Handler())
 	t.Cleanup(metrics.Close)
 	get := func(accept string) string {
 		req, _ := http.NewRequest(http.MethodGet, metrics.URL, nil)
@@ -159,6 +197,53 @@ func TestGeneratedNamesMatchTheScrape(t *testing.T) {
 				t.Errorf("%s does not count the failure", m.n.errors)
 			}
 
+			// The client's, the operations' and the gRPC server's names and
+			// labels.
+			for _, sn := range []signalNames{m.client, m.ops, m.grpc} {
+				for _, name := range []string{sn.requests, sn.errors, sn.bucket, sn.active} {
+					if name == "" {
+						continue // the profile has no such instrument
+					}
+					ms := series(name)
+					if len(ms) == 0 {
+						t.Errorf("the %s rules query %s, which the scrape does not have:\n%s", sn.signal, name, text)
+						continue
+					}
+					if !hasLabel(ms, sn.by, "") {
+						t.Errorf("%s has no %s label to group by", name, sn.by)
+					}
+					if sn.svc != "job" && !hasLabel(ms, sn.svc, "example") {
+						t.Errorf("%s has no %s label", name, sn.svc)
+					}
+				}
+				if sn.errMatch != "" {
+					key := sn.errMatch[:strings.IndexByte(sn.errMatch, '!')]
+					if !hasLabel(series(sn.errors), key, "") {
+						t.Errorf("%s: no failure series with %s", sn.errors, key)
+					}
+				} else if len(series(sn.errors)) == 0 {
+					t.Errorf("%s does not count the failures", sn.errors)
+				}
+			}
+			if !hasLabel(series(m.client.requests), m.client.by, "api.example") {
+				t.Errorf("%s has no %s=\"api.example\"", m.client.requests, m.client.by)
+			}
+			if !hasLabel(series(m.ops.requests), m.ops.by, "orders.process") {
+				t.Errorf("%s has no %s=\"orders.process\"", m.ops.requests, m.ops.by)
+			}
+			if !hasLabel(series(m.grpc.requests), m.grpc.by, "shop.Orders/Create") || !hasLabel(series(m.grpc.errors), "error_type", "NOT_FOUND") {
+				t.Errorf("%s has no %s=\"shop.Orders/Create\" and error_type=\"NOT_FOUND\":\n%s", m.grpc.requests, m.grpc.by, text)
+			}
+			// The runtime's.
+			for _, name := range []string{m.rt.goroutines, m.rt.memoryUsed, m.rt.gcGoal, m.rt.allocated} {
+				if len(series(name)) == 0 {
+					t.Errorf("the dashboard queries %s, which the scrape does not have:\n%s", name, text)
+				}
+			}
+			if !hasLabel(series(m.rt.memoryUsed), "go_memory_type", "stack") {
+				t.Errorf("%s has no go_memory_type label", m.rt.memoryUsed)
+			}
+
 			leRE := regexp.MustCompile(regexp.QuoteMeta(m.n.bucket) + `\{[^}]*le="([^"]*)"`)
 			for format, body := range map[string]string{"text": text, "OpenMetrics": om} {
 				var les []string
@@ -208,3 +293,7 @@ func TestIntegerBoundariesDifferBetweenFormats(t *testing.T) {
 		t.Errorf("le(0.3) = %s %q, want = %q", op, v, "0.3")
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
