@@ -56,10 +56,11 @@ func shop() *http.ServeMux {
 }
 
 // serveShop serves the shop through otelred on p's MeterProvider, with
-// p's /metrics handler mounted, until the test ends.
+// p's /metrics handler mounted, until the test ends. The classic service
+// label comes from p's resource, with no WithService.
 func serveShop(t *testing.T, p *exporter.Provider, profile otelred.Profile) *httptest.Server {
 	t.Helper()
-	mw, err := otelred.New(otelred.WithMeterProvider(p), otelred.WithProfile(profile), otelred.WithService("shop"))
+	mw, err := otelred.New(otelred.WithMeterProvider(p), otelred.WithProfile(profile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.yaml.in/yaml/v3"
@@ -215,13 +214,11 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 	}()
 
 	// The Classic profile's service label is the resource's service.name,
-	// so that it agrees with target_info and with what OTLP receives.
-	name, _ := p.Resource.Set().Value(attribute.Key("service.name"))
-	d.service = name.String()
+	// which otelred reads from the Provider.
+	d.service = p.ServiceName()
 	common := []otelred.Option{
 		otelred.WithMeterProvider(p),
 		otelred.WithProfile(d.profile),
-		otelred.WithService(d.service),
 	}
 	mw, err := otelred.New(common...)
 	if err != nil {

@@ -103,6 +103,14 @@ var goroutines = sdkmetric.NewView(
 	sdkmetric.Stream{Name: "go.goroutines"},
 )
 
+// ServiceName returns the service.name of the Provider's resource. otelred
+// reads it through this method to name the Classic profile's service
+// label, so that it agrees with target_info and with what OTLP receives.
+func (p *Provider) ServiceName() string {
+	v, _ := p.Resource.Set().Value("service.name")
+	return v.AsString()
+}
+
 // Handler returns the Prometheus handler, as [Exporter.Handler] does: nil
 // when the Prometheus exporter does not run.
 func (p *Provider) Handler() http.Handler { return p.exp.Handler() }

@@ -36,11 +36,12 @@ import (
 // of the one it wraps, and Unwrap for [http.ResponseController]. It is
 // pooled: as net/http requires, the handler must not use it after returning.
 //
-// Errors from bad options or from creating instruments are returned here;
-// the request path itself never fails because of instrumentation. Wrapping
-// a nil handler panics at once.
+// It takes every option but [WithHosts], which is the client's. Errors
+// from bad options or from creating instruments are returned here; the
+// request path itself never fails because of instrumentation. Wrapping a
+// nil handler panics at once.
 func New(opts ...Option) (func(http.Handler) http.Handler, error) {
-	cfg, err := newConfig(opts)
+	cfg, err := newConfig("New", forServer, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +255,7 @@ func (m *middleware) overflowSeries(_ string, code uint64) *red.Series {
 func (m *middleware) newOverflow(failed bool) *red.Series {
 	kv := []attribute.KeyValue{m.names.Route.String(Overflow), red.OverflowKey.Bool(true)}
 	if failed {
-		kv = append(kv, m.names.ErrorType.String("_OTHER"))
+		kv = append(kv, m.names.ErrorType.String(errOther))
 	}
 	s := red.NewSeries(failed, m.withService(kv...)...)
 	s.Overflow = true

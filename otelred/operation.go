@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
@@ -17,9 +18,10 @@ const maxErrorTypes = 8
 
 // Operations records RED metrics for work that is not an HTTP request:
 // jobs, database calls, queue consumers. Each operation has a name, which
-// must come from the code ("orders.process"), never from input: names are
-// bounded like routes ([WithCardinalityLimit]), past the limit they share
-// the name [Overflow].
+// must come from the code ("orders.process"), never from input. Attribute
+// sets are bounded like routes ([WithCardinalityLimit]): each name and each
+// of its error types (at most 8, the rest "_OTHER") counts toward the
+// limit, and past it operations share the name [Overflow].
 //
 // The Semconv profile records operation.duration (seconds, with
 // operation.name and, on failures, error.type) and operation.active; the
@@ -32,9 +34,13 @@ type Operations struct {
 	labeler
 	red.Instruments
 
-	ops      *red.Cache[*op] // by name
-	overflow *op
-	epoch    time.Time
+	ops            *red.Cache[*op] // by name
+	overflow       *op
+	overflowFailed *red.Series
+	// budget is how many more attribute sets may be made; names and error
+	// types draw from it.
+	budget atomic.Int64
+	epoch  time.Time
 }
 
 // op is the state of one operation name.
@@ -48,10 +54,10 @@ type op struct {
 
 // NewOperations returns a recorder of operations. It takes the options
 // [WithMeterProvider], [WithProfile], [WithService] and
-// [WithCardinalityLimit]; the others do not apply to operations and are
-// ignored.
+// [WithCardinalityLimit]; the others do not apply to operations, and passing
+// one is an error.
 func NewOperations(opts ...Option) (*Operations, error) {
-	cfg, err := newConfig(opts)
+	cfg, err := newConfig("NewOperations", forOperation, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -61,8 +67,17 @@ func NewOperations(opts ...Option) (*Operations, error) {
 	if o.Instruments, err = red.NewInstruments(meter, sig.spec(profiles[cfg.profile].boundaries)); err != nil {
 		return nil, err
 	}
+	o.budget.Store(int64(cfg.limit))
 	o.ops = red.NewCache(cfg.limit, o.newOp, func(string, uint64) *op { return o.overflow })
-	o.overflow = o.newOp(Overflow, 0)
+	overflow := o.withService(o.names.Operation.String(Overflow), red.OverflowKey.Bool(true))
+	o.overflow = &op{
+		active: red.NewGauge(false, overflow...),
+		ok:     red.NewSeries(false, overflow...),
+	}
+	if o.names.ErrorType != "" {
+		o.overflowFailed = red.NewSeries(true, append(overflow, o.names.ErrorType.String(errOther))...)
+		o.overflow.failed = red.NewCache(0, nil, func(string, uint64) *red.Series { return o.overflowFailed })
+	}
 	if _, err := meter.RegisterCallback(o.observe, o.Observables...); err != nil {
 		return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
 	}
@@ -134,28 +149,47 @@ func (o *Operations) Track(ctx context.Context, name string, fn func(context.Con
 	return err
 }
 
+// take draws one attribute set from the budget, and reports whether there
+// was one.
+func (o *Operations) take() bool { return o.budget.Add(-1) >= 0 }
+
+// newOp builds the state of a name seen for the first time, or hands out
+// the overflow's when the budget is spent.
 func (o *Operations) newOp(name string, _ uint64) *op {
-	name = strings.Clone(name)
-	nameKV := o.names.Operation.String(name)
-	kv := o.withService(nameKV)
-	if name == Overflow {
-		kv = append(kv, red.OverflowKey.Bool(true))
+	if !o.take() {
+		return o.overflow
 	}
+	kv := o.withService(o.names.Operation.String(strings.Clone(name)))
 	p := &op{
 		active: red.NewGauge(false, kv...),
 		ok:     red.NewSeries(false, kv...),
 	}
-	if o.names.ErrorType != "" {
-		other := red.NewSeries(true, append(kv[:len(kv):len(kv)], o.names.ErrorType.String(errOther))...)
-		p.failed = red.NewCache(maxErrorTypes,
-			func(errType string, _ uint64) *red.Series {
-				if errType == errOther {
-					return other
-				}
-				return red.NewSeries(true, append(kv[:len(kv):len(kv)], o.names.ErrorType.String(errType))...)
-			},
-			func(string, uint64) *red.Series { return other })
+	if o.names.ErrorType == "" {
+		return p
 	}
+	with := func(errType string) *red.Series {
+		return red.NewSeries(true, append(kv[:len(kv):len(kv)], o.names.ErrorType.String(errType))...)
+	}
+	// other is the name's "_OTHER" error type, made when first needed; the
+	// cache runs build and overflow under its lock, so no more is needed.
+	var other *red.Series
+	getOther := func() *red.Series {
+		if other == nil {
+			other = o.overflowFailed
+			if o.take() {
+				other = with(errOther)
+			}
+		}
+		return other
+	}
+	p.failed = red.NewCache(maxErrorTypes,
+		func(errType string, _ uint64) *red.Series {
+			if errType == errOther || !o.take() {
+				return getOther()
+			}
+			return with(errType)
+		},
+		func(string, uint64) *red.Series { return getOther() })
 	return p
 }
 
@@ -166,7 +200,11 @@ func (o *Operations) observe(_ context.Context, obs metric.Observer) error {
 			o.ObserveCounts(obs, p.ok)
 		}
 	}
-	o.ops.Each(each)
+	o.ops.Each(func(p *op) {
+		if p != o.overflow { // names past the budget map to it: observe it once
+			each(p)
+		}
+	})
 	each(o.overflow)
 	return nil
 }

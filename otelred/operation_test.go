@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"testing"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -79,36 +80,60 @@ func TestOperationsInProgress(t *testing.T) {
 }
 
 func TestOperationsBoundNamesAndErrorTypes(t *testing.T) {
-	h, ops := newOpsHarness(t, otelred.WithCardinalityLimit(2))
-	ctx := context.Background()
-	for _, name := range []string{"a", "b", "c", "d"} {
-		ops.Start(ctx, name).End(nil)
-	}
-	// More error types than one name keeps (8): the rest share _OTHER.
-	for _, err := range []error{
+	errs := []error{
 		&sized[[1]byte]{}, &sized[[2]byte]{}, &sized[[3]byte]{}, &sized[[4]byte]{},
 		&sized[[5]byte]{}, &sized[[6]byte]{}, &sized[[7]byte]{}, &sized[[8]byte]{},
 		&sized[[9]byte]{}, &sized[[10]byte]{}, &sized[[11]byte]{}, &sized[[12]byte]{},
-	} {
-		ops.Start(ctx, "a").End(err)
 	}
-	got := h.counts(opDuration)
-	if n := got["operation.name=overflow,otel.metric.overflow=true"]; n != 2 {
-		t.Errorf("overflow counts %d operations, want 2 (c and d): %s", n, render(got))
-	}
-	failedSeries, failed := 0, uint64(0)
-	for k, n := range got {
-		if len(k) > len("error.type=") && k[:len("error.type=")] == "error.type=" {
-			failedSeries++
-			failed += n
+	run := func(t *testing.T, limit int) map[string]uint64 {
+		h, ops := newOpsHarness(t, otelred.WithCardinalityLimit(limit))
+		ctx := context.Background()
+		for _, name := range []string{"a", "b", "c", "d"} {
+			ops.Start(ctx, name).End(nil)
 		}
+		for _, err := range errs {
+			ops.Start(ctx, "a").End(err)
+		}
+		got := h.counts(opDuration)
+		if len(got) > limit+2 {
+			t.Errorf("%d attribute sets, more than the limit of %d and the two overflow sets: %s", len(got), limit, render(got))
+		}
+		return got
 	}
-	if failed != 12 || failedSeries != 9 {
-		t.Errorf("%d failures in %d series, want 12 in 8 types and _OTHER: %s", failed, failedSeries, render(got))
+	failures := func(got map[string]uint64) (series int, n uint64) {
+		for k, c := range got {
+			if strings.HasPrefix(k, "error.type=") {
+				series++
+				n += c
+			}
+		}
+		return series, n
 	}
-	if n := got["error.type=_OTHER,operation.name=a"]; n != 4 {
-		t.Errorf("_OTHER counts %d failures, want 4", n)
-	}
+
+	t.Run("one name keeps 8 error types, the rest are _OTHER", func(t *testing.T) {
+		got := run(t, 20)
+		if series, n := failures(got); n != 12 || series != 9 {
+			t.Errorf("%d failures in %d series, want 12 in 8 types and _OTHER: %s", n, series, render(got))
+		}
+		if n := got["error.type=_OTHER,operation.name=a"]; n != 4 {
+			t.Errorf("_OTHER counts %d failures, want 4", n)
+		}
+	})
+	t.Run("names and error types share the limit", func(t *testing.T) {
+		got := run(t, 2)
+		if n := got["operation.name=overflow,otel.metric.overflow=true"]; n != 2 {
+			t.Errorf("overflow counts %d operations, want 2 (c and d): %s", n, render(got))
+		}
+		if n := got["error.type=_OTHER,operation.name=overflow,otel.metric.overflow=true"]; n != 12 {
+			t.Errorf("the overflow's failures count %d, want all 12: %s", n, render(got))
+		}
+	})
+	t.Run("past the names, error types draw on what is left", func(t *testing.T) {
+		got := run(t, 6) // a, b, c, d and two error types of a
+		if series, n := failures(got); n != 12 || series != 3 {
+			t.Errorf("%d failures in %d series, want 12 in 2 types and the overflow: %s", n, series, render(got))
+		}
+	})
 }
 
 // sized is a family of error types, one per T.

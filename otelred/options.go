@@ -32,6 +32,7 @@ type optionFunc func(*config) error
 func (f optionFunc) apply(c *config) error { return f(c) }
 
 type config struct {
+	used     uses // the options that apply to some constructors only
 	provider metric.MeterProvider
 	profile  Profile
 	route    func(*http.Request) string
@@ -42,7 +43,29 @@ type config struct {
 	hosts    []string // nil: any, up to maxHosts
 }
 
-func newConfig(opts []Option) (config, error) {
+// uses marks the options that apply to some constructors only.
+type uses uint8
+
+const (
+	usesRoute uses = 1 << iota
+	usesExcludedPaths
+	usesErrorStatus
+	usesHosts
+)
+
+// What each constructor takes, besides the options every one does.
+const (
+	forServer    = usesRoute | usesExcludedPaths | usesErrorStatus
+	forClient    = usesErrorStatus | usesHosts
+	forOperation = 0
+)
+
+var usesNames = [...]string{"WithRoute", "WithExcludedPaths", "WithErrorStatus", "WithHosts"}
+
+// newConfig applies opts for the constructor named ctor, which takes the
+// options marked in allowed: an option it does not take is an error, so
+// that a misplaced one does not go unnoticed.
+func newConfig(ctor string, allowed uses, opts []Option) (config, error) {
 	c := config{
 		profile:  Semconv,
 		excluded: []string{"/metrics"},
@@ -58,6 +81,11 @@ func newConfig(opts []Option) (config, error) {
 			errs = append(errs, err)
 		}
 	}
+	for i, name := range usesNames {
+		if u := uses(1) << i; c.used&u != 0 && allowed&u == 0 {
+			errs = append(errs, fmt.Errorf("%w: %s does not apply to %s", ErrInvalidOption, name, ctor))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return config{}, err
 	}
@@ -65,7 +93,7 @@ func newConfig(opts []Option) (config, error) {
 		c.provider = otel.GetMeterProvider()
 	}
 	if c.service == "" {
-		c.service = defaultServiceName()
+		c.service = serviceName(c.provider)
 	}
 	return c, nil
 }
@@ -115,6 +143,7 @@ func WithProfile(p Profile) Option {
 // by routers that follow it).
 func WithRoute(fn func(r *http.Request) string) Option {
 	return optionFunc(func(c *config) error {
+		c.used |= usesRoute
 		if fn == nil {
 			return fmt.Errorf("%w: WithRoute(nil)", ErrInvalidOption)
 		}
@@ -134,6 +163,7 @@ func WithRoute(fn func(r *http.Request) string) Option {
 // as the semantic conventions say.
 func WithErrorStatus(isError func(status int) bool) Option {
 	return optionFunc(func(c *config) error {
+		c.used |= usesErrorStatus
 		if isError == nil {
 			return fmt.Errorf("%w: WithErrorStatus(nil)", ErrInvalidOption)
 		}
@@ -150,6 +180,7 @@ func WithErrorStatus(isError func(status int) bool) Option {
 // By default, "/metrics" is excluded.
 func WithExcludedPaths(paths ...string) Option {
 	return optionFunc(func(c *config) error {
+		c.used |= usesExcludedPaths
 		for _, p := range paths {
 			if !strings.HasPrefix(p, "/") {
 				return fmt.Errorf("%w: WithExcludedPaths: path %q does not begin with \"/\"", ErrInvalidOption, p)
@@ -164,9 +195,12 @@ func WithExcludedPaths(paths ...string) Option {
 // no effect on the Semconv profile, whose service is identified by the
 // resource the exporter attaches.
 //
-// By default, the service is named the way the OpenTelemetry SDK names its
-// default resource: OTEL_SERVICE_NAME, else service.name from
-// OTEL_RESOURCE_ATTRIBUTES, else "unknown_service:" and the executable's name.
+// By default, the service is the resource's service.name when the
+// MeterProvider reports it with a ServiceName() string method, as the
+// Provider of exporter.Setup does; otherwise it is named the way the
+// OpenTelemetry SDK names its default resource: OTEL_SERVICE_NAME, else
+// service.name from OTEL_RESOURCE_ATTRIBUTES, else "unknown_service:" and
+// the executable's name.
 func WithService(name string) Option {
 	return optionFunc(func(c *config) error {
 		if name == "" {
@@ -219,6 +253,7 @@ func (c *config) meter() metric.Meter {
 // rest as "_OTHER".
 func WithHosts(hosts ...string) Option {
 	return optionFunc(func(c *config) error {
+		c.used |= usesHosts
 		if len(hosts) == 0 {
 			return fmt.Errorf("%w: WithHosts(): no host", ErrInvalidOption)
 		}
@@ -234,20 +269,31 @@ func WithHosts(hosts ...string) Option {
 	})
 }
 
-// defaultServiceName mirrors the SDK's default resource: the SDK itself is
-// not imported here.
-func defaultServiceName() string {
+// serviceName is the default service label: the provider's own, or the
+// one the SDK's default resource would have. otelred does not import the
+// SDK, so it asks the provider through an interface, and otherwise reads
+// the environment as the SDK does (the last service.name wins).
+func serviceName(mp metric.MeterProvider) string {
+	if p, ok := mp.(interface{ ServiceName() string }); ok {
+		if s := p.ServiceName(); s != "" {
+			return s
+		}
+	}
 	if s := strings.TrimSpace(os.Getenv("OTEL_SERVICE_NAME")); s != "" {
 		return s
 	}
+	name := ""
 	for _, kv := range strings.Split(os.Getenv("OTEL_RESOURCE_ATTRIBUTES"), ",") {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || strings.TrimSpace(k) != "service.name" {
 			continue
 		}
 		if v, err := url.PathUnescape(strings.TrimSpace(v)); err == nil && v != "" {
-			return v
+			name = v
 		}
+	}
+	if name != "" {
+		return name
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -2,6 +2,7 @@ package otelred_test
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -118,3 +119,23 @@ func TestWrappingNilPanicsAtOnce(t *testing.T) {
 	}()
 	mw(nil)
 }
+
+func TestOptionsThatDoNotApplyAreErrors(t *testing.T) {
+	route := otelred.WithRoute(func(*http.Request) string { return "" })
+	for _, tc := range []struct {
+		ctor string
+		err  error
+		want string
+	}{
+		{"New", second(otelred.New(otelred.WithHosts("api.example"))), "WithHosts does not apply to New"},
+		{"NewTransport", second(otelred.NewTransport(nil, route)), "WithRoute does not apply to NewTransport"},
+		{"NewTransport", second(otelred.NewTransport(nil, otelred.WithExcludedPaths("/x"))), "WithExcludedPaths does not apply to NewTransport"},
+		{"NewOperations", second(otelred.NewOperations(otelred.WithErrorStatus(func(int) bool { return true }))), "WithErrorStatus does not apply to NewOperations"},
+	} {
+		if !errors.Is(tc.err, otelred.ErrInvalidOption) || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one saying %q", tc.ctor, tc.err, tc.want)
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

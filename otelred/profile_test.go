@@ -1,14 +1,17 @@
 package otelred_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/otelred/otelred/otelred"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 )
 
 // usersAndFail is the mux both profiles are checked with.
@@ -209,5 +212,46 @@ func TestBoundariesAreFreshCopies(t *testing.T) {
 	}
 	if got := otelred.Classic.Boundaries(); len(got) != 12 || got[11] != 5 {
 		t.Errorf("classic boundaries = %v, want the tutorial's 12 up to 5 s", got)
+	}
+}
+
+// namedProvider is a MeterProvider that knows its service, as
+// exporter.Provider does.
+type namedProvider struct {
+	*sdkmetric.MeterProvider
+	name string
+}
+
+func (p namedProvider) ServiceName() string { return p.name }
+
+func TestServiceNameFromTheProvider(t *testing.T) {
+	t.Setenv("OTEL_SERVICE_NAME", "from-env")
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() { mp.Shutdown(context.Background()) })
+	for _, tc := range []struct {
+		name string
+		opts []otelred.Option
+		want string
+	}{
+		{"the provider's service wins over the environment", nil, "from-resource"},
+		{"WithService wins over the provider's", []otelred.Option{otelred.WithService("explicit")}, "explicit"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := append([]otelred.Option{
+				otelred.WithMeterProvider(namedProvider{mp, "from-resource"}),
+				otelred.WithProfile(otelred.Classic),
+			}, tc.opts...)
+			mw, err := otelred.New(opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mw(usersAndFail()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/fail", nil))
+			h := &harness{t: t, reader: reader}
+			got := h.sums("http_requests_total")
+			if got["method=GET,path=/fail,service="+tc.want+",status_code=500"] != 1 {
+				t.Errorf("http_requests_total = %s, want service=%s", render(got), tc.want)
+			}
+		})
 	}
 }

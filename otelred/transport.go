@@ -40,13 +40,14 @@ const maxHosts = 100
 // distinct ones, are recorded by name, the rest as "_OTHER". It takes the
 // options [WithMeterProvider], [WithProfile], [WithErrorStatus],
 // [WithService], [WithCardinalityLimit] and [WithHosts]; the others do not
-// apply to a client and are ignored.
+// apply to a client, and passing one is an error.
 //
-// To trace the requests too, put otelhttp's Transport outside:
-// otelhttp.NewTransport(otelred.NewTransport(base)). Its span is then in the
-// request's context when otelred records, and becomes the exemplar.
+// To trace the requests too, put otelhttp's Transport outside: wrap the
+// RoundTripper NewTransport returns with otelhttp.NewTransport. Its span is
+// then in the request's context when otelred records, and becomes the
+// exemplar.
 func NewTransport(base http.RoundTripper, opts ...Option) (http.RoundTripper, error) {
-	cfg, err := newConfig(opts)
+	cfg, err := newConfig("NewTransport", forClient, opts)
 	if err != nil {
 		return nil, err
 	}
