@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -479,5 +480,25 @@ func TestConfigJSONRejectsBadDurations(t *testing.T) {
 			err := json.Unmarshal([]byte(tc.doc), &c)
 			checkErr(t, err, []string{tc.want}, nil)
 		})
+	}
+}
+
+// TestEnvironmentValuesIgnoreCase reads enum values as the OpenTelemetry
+// specification asks, whatever their case.
+func TestEnvironmentValuesIgnoreCase(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("OTEL_METRICS_EXPORTER", "Prometheus, OTLP")
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "GRPC")
+	t.Setenv("OTEL_EXPORTER_OTLP_COMPRESSION", "GZip")
+	t.Setenv("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "Delta")
+	cfg, err := exporter.Config{}.WithEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(cfg.Exporters) != "[prometheus otlp]" || cfg.OTLP.Protocol != "grpc" || cfg.OTLP.Compression != "gzip" {
+		t.Errorf("WithEnv read %v, %q, %q", cfg.Exporters, cfg.OTLP.Protocol, cfg.OTLP.Compression)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
 	}
 }

@@ -68,8 +68,8 @@ func (c Config) WithEnv() (Config, error) {
 		if v := getenv(envExporters); v != "" {
 			var names []string
 			for _, n := range strings.Split(v, ",") {
-				if n = strings.TrimSpace(n); n != "" {
-					names = append(names, n)
+				if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
+					names = append(names, n) // enum values are case-insensitive
 				}
 			}
 			if err := checkExporters(envExporters, names); err != nil {
@@ -124,6 +124,7 @@ func (o *OTLP) withEnv() error {
 
 	if o.Protocol == "" {
 		if name, v := firstEnv(envMetricsProtocol, envProtocol); v != "" {
+			v = strings.ToLower(v)
 			if err := checkProtocol(name, v); err != nil {
 				fail(err)
 			} else {
@@ -179,6 +180,7 @@ func (o *OTLP) withEnv() error {
 	}
 	if o.Compression == "" {
 		if name, v := firstEnv(envMetricsCompression, envCompression); v != "" {
+			v = strings.ToLower(v)
 			if err := checkCompression(name, v); err != nil {
 				fail(err)
 			} else {

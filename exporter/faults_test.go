@@ -60,6 +60,7 @@ func TestCollectorFaultsLeaveRequestsAlone(t *testing.T) {
 
 				ctx := t.Context()
 				var withFault, without, slowest time.Duration
+				slow := 0
 				for i := range n {
 					path := "/users/1"
 					if i%10 == 0 {
@@ -73,16 +74,20 @@ func TestCollectorFaultsLeaveRequestsAlone(t *testing.T) {
 					d := time.Since(start)
 					withFault += d
 					slowest = max(slowest, d)
+					if d >= timeout {
+						slow++
+					}
 				}
 				ratio := float64(withFault) / float64(without)
 				t.Logf("%d requests with the collector %s took %.2f× as long as with no exporter; the slowest took %.4f of the export timeout",
 					n, f.name, ratio, float64(slowest)/float64(timeout))
 				// The ratio is reported, not asserted: speed is the benchmark's
-				// job (BenchmarkRequestPathUnderFaults). What must hold on any machine is
-				// that no request waits for an export, which would take the
-				// export timeout.
-				if slowest > timeout/2 {
-					t.Errorf("the slowest request took %.2f of the export timeout, want well under it", float64(slowest)/float64(timeout))
+				// job (BenchmarkRequestPathUnderFaults). What must hold on any
+				// machine is that requests do not wait for exports: one that did
+				// would take the export timeout, and with exports every 20 ms
+				// nearly all would. A few slow ones are a loaded machine.
+				if slow*20 > n {
+					t.Errorf("%d of %d requests took the export timeout (the slowest %v): requests wait for exports", slow, n, slowest)
 				}
 
 				wait, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -56,10 +58,14 @@ func newPrometheus(p Prometheus) (*prom, error) {
 		}
 		return nil, fmt.Errorf("exporter: Prometheus.Registerer: %w", err)
 	}
-	unregister := func() { reg.Unregister(claim{}) }
+	tracked := &tracking{Registerer: reg}
+	unregister := func() {
+		tracked.detachAll()
+		reg.Unregister(claim{})
+	}
 
 	opts := []otelprom.Option{
-		otelprom.WithRegisterer(reg),
+		otelprom.WithRegisterer(tracked),
 		otelprom.WithTranslationStrategy(otlptranslator.UnderscoreEscapingWithSuffixes),
 	}
 	if !p.ScopeLabels {
@@ -93,6 +99,80 @@ func newPrometheus(p Prometheus) (*prom, error) {
 		})
 	}
 	return pr, nil
+}
+
+// tracking is a Registerer that hands the user's Registerer a detachable
+// wrapper of each collector the OpenTelemetry exporter registers. The
+// exporter's collector describes nothing, and client_golang cannot
+// unregister such an unchecked collector, so on shutdown the wrapper lets
+// go of it instead: the user's registry keeps an empty collector, not the
+// dead exporter and its reader, and a later exporter on it scrapes alone.
+type tracking struct {
+	prometheus.Registerer
+	mu       sync.Mutex
+	attached []*detachable
+}
+
+func (t *tracking) Register(c prometheus.Collector) error {
+	d := &detachable{}
+	d.c.Store(&c)
+	if err := t.Registerer.Register(d); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.attached = append(t.attached, d)
+	t.mu.Unlock()
+	return nil
+}
+
+func (t *tracking) MustRegister(cs ...prometheus.Collector) {
+	for _, c := range cs {
+		if err := t.Register(c); err != nil {
+			panic(err)
+		}
+	}
+}
+
+func (t *tracking) Unregister(c prometheus.Collector) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, d := range t.attached {
+		if p := d.c.Load(); p != nil && *p == c {
+			t.Registerer.Unregister(d)
+			d.c.Store(nil)
+			t.attached = append(t.attached[:i], t.attached[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// detachAll unregisters what it can and lets go of every collector.
+func (t *tracking) detachAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, d := range t.attached {
+		t.Registerer.Unregister(d)
+		d.c.Store(nil)
+	}
+	t.attached = nil
+}
+
+// detachable is a collector that forwards to another until detached.
+type detachable struct {
+	c atomic.Pointer[prometheus.Collector]
+}
+
+func (d *detachable) Describe(ch chan<- *prometheus.Desc) {
+	if c := d.c.Load(); c != nil {
+		(*c).Describe(ch)
+	}
+}
+
+func (d *detachable) Collect(ch chan<- prometheus.Metric) {
+	if c := d.c.Load(); c != nil {
+		(*c).Collect(ch)
+	}
 }
 
 // errorLog passes the handler's errors to otel.Handle; with

@@ -11,10 +11,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+	"weak"
+
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
@@ -442,5 +447,70 @@ func TestNoListenerByDefault(t *testing.T) {
 	}
 	if p.Handler() == nil {
 		t.Error("Handler() is nil with the default exporter list, want the Prometheus handler")
+	}
+}
+
+// TestShutdownReleasesTheReader checks that a Registerer the user owns
+// does not keep a shut-down exporter's reader alive: the OpenTelemetry
+// collector cannot be unregistered from it, so the exporter must let go of
+// it itself.
+func TestShutdownReleasesTheReader(t *testing.T) {
+	clearEnv(t)
+	ctx := context.Background()
+	reg := prometheus.NewRegistry()
+	released := func() weak.Pointer[sdkmetric.ManualReader] {
+		e, err := exporter.New(ctx, exporter.Config{Prometheus: exporter.Prometheus{Registerer: reg}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := e.Readers()[0].(*otelprom.Exporter)
+		if err := r.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return weak.Make(r.Reader.(*sdkmetric.ManualReader))
+	}()
+	for range 5 {
+		runtime.GC()
+		if released.Value() == nil {
+			break
+		}
+	}
+	if released.Value() != nil {
+		t.Error("the user's registry still holds the shut-down exporter's reader")
+	}
+	runtime.KeepAlive(reg)
+}
+
+// TestShutdownDetachesFromTheRegisterer cycles exporters on one Registerer
+// the user owns, recording through each: after each Shutdown, the user's
+// registry must gather nothing of the dead exporter.
+func TestShutdownDetachesFromTheRegisterer(t *testing.T) {
+	clearEnv(t)
+	ctx := context.Background()
+	reg := prometheus.NewRegistry()
+	for i := range 3 {
+		p, err := exporter.Setup(ctx, exporter.Config{Prometheus: exporter.Prometheus{Registerer: reg}})
+		if err != nil {
+			t.Fatalf("cycle %d: %v", i, err)
+		}
+		hist, _ := p.Meter("test").Float64Histogram("cycle.duration")
+		hist.Record(ctx, 1)
+		families, err := reg.Gather()
+		if err != nil || len(families) == 0 {
+			t.Fatalf("cycle %d: gathering the live exporter: %d families, %v", i, len(families), err)
+		}
+		if err := p.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		families, err = reg.Gather()
+		if err != nil {
+			t.Fatalf("cycle %d: gathering after Shutdown: %v", i, err)
+		}
+		for _, f := range families {
+			t.Errorf("cycle %d: %s still gathered after Shutdown", i, f.GetName())
+		}
 	}
 }
