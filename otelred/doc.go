@@ -49,8 +49,9 @@
 // No label value comes from raw request input. Methods outside the nine
 // standard ones become _OTHER; routes are templates ("/users/{id}") read
 // from [http.Request.Pattern] or [WithRoute], and requests that match no
-// route share [Unmatched]. Hosts, user agents, query strings and raw paths
-// are never recorded. Each attribute set is built once and kept in a cache
+// route share [Unmatched]. Request hosts, user agents, query strings and
+// raw paths are never recorded; a client's server.address is the host it
+// calls, bounded by [WithHosts]. Each attribute set is built once and kept in a cache
 // with a hard limit ([WithCardinalityLimit]); what does not fit is recorded
 // in an overflow series, so memory stays bounded and no request is lost.
 //
@@ -59,13 +60,18 @@
 // The route is read from the request after the wrapped handler returns, so
 // the middleware can wrap the router itself (mw(mux), or chi's r.Use). A
 // middleware between otelred and the router that replaces the request
-// (r.WithContext) hides the router's pattern from otelred: put otelred
-// inside it, or use [WithRoute].
+// (r.WithContext) hides the router's pattern from otelred, and every
+// request is then recorded as [Unmatched]: put otelred inside it, or use
+// [WithRoute]. [http.TimeoutHandler] is such a middleware: wrap each
+// route's handler in it (mux.Handle(p, http.TimeoutHandler(h, ...))), not
+// the whole mux, and keep otelred outside it, so that a timed-out request
+// is recorded with the 503 the client gets.
 //
 // Put a tracing middleware (otelhttp.NewHandler) outside otelred, so the
 // request context otelred records with carries the span and the SDK can
 // attach exemplars, with the span's trace id, to the duration histogram.
-// Likewise on the client: otelhttp.NewTransport(otelred.NewTransport(base)). Put a panic-recovering
+// Likewise on the client: pass the Transport [NewTransport] returns to
+// otelhttp.NewTransport, not the other way round. Put a panic-recovering
 // middleware outside otelred too: otelred records the panic and lets it
 // continue; a recoverer inside it would turn the panic into whatever status
 // it writes.

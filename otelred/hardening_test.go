@@ -953,3 +953,27 @@ func TestWebSocketThroughTheMiddleware(t *testing.T) {
 		t.Errorf("in flight after the close: %v", got)
 	}
 }
+
+// TestTimeoutHandlerAroundTheMux pins why TimeoutHandler goes on each
+// route: around the whole mux it hands the mux a copy of the request, the
+// route is set on the copy, and otelred, outside, records unmatched. Per
+// route, the route is seen.
+func TestTimeoutHandlerAroundTheMux(t *testing.T) {
+	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	t.Run("around the mux the route is lost", func(t *testing.T) {
+		h := newHarness(t)
+		mux := http.NewServeMux()
+		mux.Handle("GET /users/{id}", ok)
+		s := h.server(http.TimeoutHandler(mux, time.Second, "timeout"))
+		h.do(s, "GET", "/users/1")
+		wantCounts(t, h.counts(duration), map[string]uint64{series("GET", otelred.Unmatched, 200, ""): 1})
+	})
+	t.Run("on each route the route is seen", func(t *testing.T) {
+		h := newHarness(t)
+		mux := http.NewServeMux()
+		mux.Handle("GET /users/{id}", http.TimeoutHandler(ok, time.Second, "timeout"))
+		s := h.server(mux)
+		h.do(s, "GET", "/users/1")
+		wantCounts(t, h.counts(duration), map[string]uint64{series("GET", "/users/{id}", 200, ""): 1})
+	})
+}

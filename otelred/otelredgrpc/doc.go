@@ -48,9 +48,12 @@
 // and a bidirectional method only once one of its calls has ended with a
 // code other than UNIMPLEMENTED, the answer to a method the server does not
 // have. Calls of methods not recognised (yet) are recorded as
-// [OtherMethod], "_OTHER", and raw names from them are never recorded.
-// [WithMethods] replaces this with a fixed list, for servers whose
-// UnknownServiceHandler answers unknown methods with other codes.
+// [OtherMethod], "_OTHER". An UnknownServiceHandler that answers methods
+// it does not know with UNIMPLEMENTED keeps invented names out; one that
+// answers them with any other code (a proxy passing on its backend's
+// errors) makes each name it answers a method, up to the cardinality
+// limit. Such a server must set [WithMethods], which replaces this with a
+// fixed list.
 //
 // Status codes are a fixed set: the seventeen gRPC defines, and "_OTHER"
 // for any other number a handler returns. Each attribute set is built once

@@ -13,8 +13,7 @@ import (
 )
 
 // OtherMethod is the rpc.method of calls to methods the server does not
-// recognise, as the semantic conventions name them. Raw method names from
-// such calls are never recorded.
+// recognise, as the semantic conventions name them.
 const OtherMethod = "_OTHER"
 
 // method is the state of one rpc.method value.

@@ -374,7 +374,7 @@ func list(v []float64) string {
 	return strings.Join(s, ", ")
 }
 
-// targets checks the targets against the medians.
+// targets checks the performance targets against the medians.
 func (r *report) targets() {
 	r.printf("### Targets\n\n| target | measured | |\n|---|---|---|\n")
 	check := func(name, measured string, ok bool) {
