@@ -111,11 +111,7 @@ func newMiddleware(cfg config) (*middleware, error) {
 		return nil, err
 	}
 	m.series = red.NewCache(cfg.limit, m.newSeries, m.overflowSeries)
-	m.overflowOK = m.newOverflow(false)
-	m.overflowFailed = m.overflowOK
-	if m.names.ErrorType != "" {
-		m.overflowFailed = m.newOverflow(true)
-	}
+	m.overflowOK, m.overflowFailed = m.overflows(m.names.Route)
 	if m.byRoute {
 		m.routes = red.NewCache(cfg.limit, m.newGauge, func(string, uint64) *red.Gauge { return m.routesOverflow })
 		m.routesOverflow = red.NewGauge(false, m.withService(m.names.Route.String(Overflow), red.OverflowKey.Bool(true))...)
@@ -250,16 +246,6 @@ func (m *middleware) overflowSeries(_ string, code uint64) *red.Series {
 		return m.overflowFailed
 	}
 	return m.overflowOK
-}
-
-func (m *middleware) newOverflow(failed bool) *red.Series {
-	kv := []attribute.KeyValue{m.names.Route.String(Overflow), red.OverflowKey.Bool(true)}
-	if failed {
-		kv = append(kv, m.names.ErrorType.String(errOther))
-	}
-	s := red.NewSeries(failed, m.withService(kv...)...)
-	s.Overflow = true
-	return s
 }
 
 func (m *middleware) newGauge(route string, method uint64) *red.Gauge {

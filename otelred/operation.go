@@ -69,13 +69,9 @@ func NewOperations(opts ...Option) (*Operations, error) {
 	}
 	o.budget.Store(int64(cfg.limit))
 	o.ops = red.NewCache(cfg.limit, o.newOp, func(string, uint64) *op { return o.overflow })
-	overflow := o.withService(o.names.Operation.String(Overflow), red.OverflowKey.Bool(true))
-	o.overflow = &op{
-		active: red.NewGauge(false, overflow...),
-		ok:     red.NewSeries(false, overflow...),
-	}
+	o.overflow = &op{active: red.NewGauge(false, o.withService(o.names.Operation.String(Overflow), red.OverflowKey.Bool(true))...)}
+	o.overflow.ok, o.overflowFailed = o.overflows(o.names.Operation)
 	if o.names.ErrorType != "" {
-		o.overflowFailed = red.NewSeries(true, append(overflow, o.names.ErrorType.String(errOther))...)
 		o.overflow.failed = red.NewCache(0, nil, func(string, uint64) *red.Series { return o.overflowFailed })
 	}
 	if _, err := meter.RegisterCallback(o.observe, o.Observables...); err != nil {

@@ -75,6 +75,23 @@ func (l labeler) withService(kv ...attribute.KeyValue) []attribute.KeyValue {
 	return kv
 }
 
+// overflows builds the series of what does not fit in a cache: key (the
+// route, the host, the operation name) is [Overflow] and
+// otel.metric.overflow is set. Where the profile records error types,
+// failures get a series of their own, with error.type "_OTHER", so that
+// error ratios stay right past the limit; otherwise both are one series.
+func (l labeler) overflows(key attribute.Key) (ok, failed *red.Series) {
+	kv := l.withService(key.String(Overflow), red.OverflowKey.Bool(true))
+	ok = red.NewSeries(false, kv...)
+	ok.Overflow = true
+	failed = ok
+	if l.names.ErrorType != "" {
+		failed = red.NewSeries(true, append(kv, l.names.ErrorType.String(errOther))...)
+		failed.Overflow = true
+	}
+	return ok, failed
+}
+
 // signal is what one profile records for one kind of call.
 type signal struct {
 	names Names

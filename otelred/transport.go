@@ -76,11 +76,7 @@ func NewTransport(base http.RoundTripper, opts ...Option) (http.RoundTripper, er
 		return t.newHost(hostport, scheme)
 	})
 	t.series = red.NewCache(cfg.limit, t.newSeries, t.overflowSeries)
-	t.overflowOK = t.newOverflow(false)
-	t.overflowFailed = t.overflowOK
-	if t.names.ErrorType != "" {
-		t.overflowFailed = t.newOverflow(true)
-	}
+	t.overflowOK, t.overflowFailed = t.overflows(t.names.ServerAddress)
 	if t.Counting() {
 		if _, err := meter.RegisterCallback(t.observe, t.Observables...); err != nil {
 			return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
@@ -217,16 +213,6 @@ func (t *transport) overflowSeries(_ string, code uint64) *red.Series {
 		return t.overflowFailed
 	}
 	return t.overflowOK
-}
-
-func (t *transport) newOverflow(failed bool) *red.Series {
-	kv := []attribute.KeyValue{t.names.ServerAddress.String(Overflow), red.OverflowKey.Bool(true)}
-	if failed {
-		kv = append(kv, t.names.ErrorType.String(errOther))
-	}
-	s := red.NewSeries(failed, t.withService(kv...)...)
-	s.Overflow = true
-	return s
 }
 
 func (t *transport) observe(_ context.Context, o metric.Observer) error {
