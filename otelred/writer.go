@@ -5,6 +5,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
+	"sync/atomic"
 )
 
 //go:generate go run ./internal/writergen -o writer_gen.go -test writer_gen_test.go
@@ -36,6 +38,43 @@ type writer struct {
 // optional interfaces.
 func (w *writer) wrap(rw http.ResponseWriter) http.ResponseWriter {
 	w.w, w.status = rw, 0
+	return w.view(kindOf(rw))
+}
+
+// kinds remembers the optional interfaces of the first ResponseWriter types
+// the process wraps: in practice a handful (net/http's HTTP/1 and HTTP/2
+// writers, a test recorder, an outer middleware's wrapper). A type's method
+// set never changes, so a remembered kind stays right, and one comparison
+// of the type replaces five type assertions on every request. Types past
+// the slots are asserted every time, so memory stays bounded.
+var kinds [8]atomic.Pointer[typeKind]
+
+type typeKind struct {
+	t    reflect.Type
+	kind uint8
+}
+
+// kindOf returns the set of optional interfaces rw has.
+func kindOf(rw http.ResponseWriter) uint8 {
+	t := reflect.TypeOf(rw)
+	for i := range kinds {
+		e := kinds[i].Load()
+		if e == nil {
+			k := assertKind(rw)
+			// A racing store of another type wins the slot; this type
+			// then takes a later one on a later request.
+			kinds[i].CompareAndSwap(nil, &typeKind{t, k})
+			return k
+		}
+		if e.t == t {
+			return e.kind
+		}
+	}
+	return assertKind(rw)
+}
+
+// assertKind finds the optional interfaces of rw by asserting each.
+func assertKind(rw http.ResponseWriter) uint8 {
 	var kind uint8
 	if _, ok := rw.(http.Flusher); ok {
 		kind |= hasFlusher
@@ -52,7 +91,7 @@ func (w *writer) wrap(rw http.ResponseWriter) http.ResponseWriter {
 	if _, ok := rw.(io.StringWriter); ok {
 		kind |= hasStringWriter
 	}
-	return w.view(kind)
+	return kind
 }
 
 // code is the status to record once the handler has returned: what it

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -206,5 +207,34 @@ func TestWriterGeneratedCodeIsCurrent(t *testing.T) {
 		if !bytes.Equal(fresh, committed) {
 			t.Errorf("%s is stale: run go generate in otelred/", f.committed)
 		}
+	}
+}
+
+// TestKindOfRemembered checks the remembered kinds: every type's kind is
+// right the first time it is seen, when it comes from a slot, and once the
+// slots are full (32 types for 8 slots), in every order of arrival.
+func TestKindOfRemembered(t *testing.T) {
+	for pass := range 3 {
+		for i := range uint8(numKinds) {
+			kind := i
+			if pass == 1 {
+				kind = numKinds - 1 - i
+			}
+			if got := kindOf(fake(kind, &spyWriter{})); got != kind {
+				t.Errorf("pass %d: kindOf(%s) = %s", pass, kindName(kind), kindName(got))
+			}
+		}
+	}
+	cached := 0
+	for i := range kinds {
+		if e := kinds[i].Load(); e != nil {
+			cached++
+			if want := assertKind(reflect.New(e.t).Elem().Interface().(http.ResponseWriter)); e.kind != want {
+				t.Errorf("slot %d: %v remembered as %s, want %s", i, e.t, kindName(e.kind), kindName(want))
+			}
+		}
+	}
+	if cached != len(kinds) {
+		t.Errorf("%d slots hold a type after %d types, want all %d", cached, numKinds, len(kinds))
 	}
 }
