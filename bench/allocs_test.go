@@ -34,6 +34,7 @@ func TestAllocsAdded(t *testing.T) {
 			// middleware inside the route adds nothing (otelred's own guard,
 			// otelred/allocs_test.go, pins both).
 			{otelredClassic, 1},
+			{classicRoute, 0},
 		} {
 			t.Run(http.StatusText(status)+"/"+tc.impl, func(t *testing.T) {
 				for _, im := range impls {

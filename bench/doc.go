@@ -11,6 +11,10 @@
 //   - bare: the ServeMux alone, the baseline every "added" cost is taken from;
 //   - otelred: the Semconv profile on an SDK MeterProvider with a ManualReader;
 //   - otelred-classic: the Classic profile on the same kind of provider;
+//   - otelred-classic-route: the Classic profile inside the route
+//     (mux.Handle(pattern, mw(h))) rather than around the ServeMux, the
+//     layout that lets Classic's in-flight gauge know the route before
+//     serving without a second match;
 //   - otelhttp: otelhttp.NewHandler, metrics only (a no-op tracer);
 //   - promhttp: client_golang's InstrumentHandlerInFlight, Counter and
 //     Duration, with the route as a label (WithLabelFromRequest);

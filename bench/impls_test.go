@@ -46,6 +46,7 @@ const (
 	bare           = "bare"
 	otelredSemconv = "otelred"
 	otelredClassic = "otelred-classic"
+	classicRoute   = "otelred-classic-route"
 	otelhttpName   = "otelhttp"
 	promhttpName   = "promhttp"
 	slokName       = "slok"
@@ -61,6 +62,7 @@ var impls = []impl{
 	{otelredClassic, func(tb testing.TB, mux *http.ServeMux, _ int) http.Handler {
 		return withOtelred(tb, mux, otelred.Classic)
 	}},
+	{classicRoute, withClassicInRoute},
 	{otelhttpName, withOtelhttp},
 	{promhttpName, withPromhttp},
 	{slokName, withSlok},
@@ -71,8 +73,13 @@ var impls = []impl{
 // whose handler writes status and nothing else.
 func newMux(status int) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc(pattern, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) })
+	mux.Handle(pattern, writeStatus(status))
 	return mux
+}
+
+// writeStatus is the route's handler.
+func writeStatus(status int) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) })
 }
 
 // newProvider is an SDK MeterProvider with a ManualReader, shut down at the
@@ -85,11 +92,26 @@ func newProvider(tb testing.TB) *sdkmetric.MeterProvider {
 }
 
 func withOtelred(tb testing.TB, mux *http.ServeMux, p otelred.Profile) http.Handler {
+	return newOtelred(tb, p)(mux)
+}
+
+func newOtelred(tb testing.TB, p otelred.Profile) func(http.Handler) http.Handler {
 	mw, err := otelred.New(otelred.WithMeterProvider(newProvider(tb)), otelred.WithProfile(p), otelred.WithService("bench"))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return mw(mux)
+	return mw
+}
+
+// withClassicInRoute is the layout that suits the Classic profile on a
+// ServeMux: the middleware inside the route, on a ServeMux with the same
+// route and handler as newMux's, rather than around the mux. The route is
+// then known before serving, where Classic's in-flight gauge needs it,
+// without asking the mux a second time.
+func withClassicInRoute(tb testing.TB, _ *http.ServeMux, status int) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(pattern, newOtelred(tb, otelred.Classic)(writeStatus(status)))
+	return mux
 }
 
 // withOtelhttp records metrics only: the tracer is a no-op, and so is the

@@ -5,6 +5,10 @@
 //	go test -run '^$' -bench . -count 6 . > out.txt
 //	go run ./cmd/benchtable out.txt
 //
+// With -instr, it also prints instructions per request from a file of the
+// same format with the unit instr/op, as bench/run measures them under
+// callgrind.
+//
 // "Added" is an implementation's median ns/op minus bare's from the same
 // input. Ratios compare added costs.
 package main
@@ -26,6 +30,7 @@ const (
 	bare      = "bare"
 	otelred   = "otelred"
 	classic   = "otelred-classic"
+	classicIn = "otelred-classic-route"
 	otelhttp  = "otelhttp"
 	floor     = "otelfloor"
 	upstream  = "upstream"
@@ -37,7 +42,7 @@ const (
 var peers = []string{otelhttp, "promhttp", "slok"}
 
 // order is the row order of the request tables.
-var order = []string{bare, otelred, classic, otelhttp, "promhttp", "slok", floor}
+var order = []string{bare, otelred, classic, classicIn, otelhttp, "promhttp", "slok", floor}
 
 // otherTables are the request tables of the other paths, after the
 // server's: the HTTP client, operations and gRPC. A benchmark that did not
@@ -63,8 +68,9 @@ type samples map[key]map[string][]float64
 func main() {
 	wrkFile := flag.String("wrk", "", "`file` of wrk results, one \"bare|instrumented requests/s\" per line")
 	wrkTitle := flag.String("wrk-title", "wrk", "how wrk ran, for the table's title")
+	instrFile := flag.String("instr", "", "`file` of instructions per request, in go test -bench format with the unit instr/op")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: benchtable [-wrk file] [file...]")
+		fmt.Fprintln(os.Stderr, "usage: benchtable [-wrk file] [-instr file] [file...]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -93,8 +99,19 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	if *instrFile != "" {
+		f, err := os.Open(*instrFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		r.instr = samples{}
+		r.instr.read(f)
+		f.Close()
+	}
 	r.requests("Success path (BenchmarkServer)", "Server")
 	r.requests("Error path (BenchmarkServerError, status 500)", "ServerError")
+	r.instructions()
 	r.parallel()
 	for _, t := range otherTables {
 		r.requests(t.title, t.bench)
@@ -179,6 +196,8 @@ type report struct {
 	allocs map[string]map[string]float64 // bench → impl → added allocs
 	// requests/s of each wrk run of the example, by service
 	wrkBare, wrkInst []float64
+	// instructions per request (unit instr/op), if measured
+	instr samples
 }
 
 // readWrk reads the wrk results bench/run writes: lines of "bare N" or
@@ -262,6 +281,69 @@ func (r *report) requests(title, bench string) {
 			ratio(added[im], added["fastest"]), ratio(added[im], added[otelhttp]), ratio(added[im], added[floor]))
 	}
 	r.printf("\n")
+}
+
+// instructionsUnit is the unit of the instruction counts.
+const instructionsUnit = "instr/op"
+
+// instructions prints the instructions per request of the server
+// benchmarks, success and error path side by side, with the same ratios as
+// the time tables, and of the example service with and without otelred.
+func (r *report) instructions() {
+	at := func(bench, sub string) float64 {
+		cpus := r.instr.cpus(bench)
+		if len(cpus) == 0 {
+			return math.NaN()
+		}
+		return r.instr.median(key{bench, sub, cpus[len(cpus)-1]}, instructionsUnit)
+	}
+	bareEx, inst := at("Example", "bare"), at("Example", "instrumented")
+	server, example := !math.IsNaN(at("Server", bare)), !math.IsNaN(bareEx) && !math.IsNaN(inst)
+	if !server && !example {
+		return
+	}
+	r.printf("### Instructions per request (callgrind)\n\n")
+	if server {
+		benches := []string{"Server", "ServerError"}
+		added := map[string]map[string]float64{}
+		for _, b := range benches {
+			added[b] = map[string]float64{}
+			for _, im := range order {
+				added[b][im] = at(b, im) - at(b, bare)
+			}
+			fastest := math.NaN()
+			for _, p := range peers {
+				if a := added[b][p]; !math.IsNaN(a) && !(a >= fastest) {
+					fastest = a
+				}
+			}
+			added[b]["fastest"] = fastest
+		}
+		r.printf("| impl | success: instructions | added | × fastest peer | × otelhttp | × otelfloor | error: instructions | added | × fastest peer | × otelhttp | × otelfloor |\n")
+		r.printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+		for _, im := range order {
+			if math.IsNaN(at("Server", im)) {
+				continue
+			}
+			r.printf("| %s |", im)
+			for _, b := range benches {
+				a := added[b]
+				if im == bare {
+					r.printf(" %.0f | – | – | – | – |", at(b, im))
+					continue
+				}
+				r.printf(" %.0f | %.0f | %s | %s | %s |", at(b, im), a[im], ratio(a[im], a["fastest"]), ratio(a[im], a[otelhttp]), ratio(a[im], a[floor]))
+			}
+			r.printf("\n")
+		}
+		r.printf("\n")
+	}
+	if example {
+		r.printf("The example service, served by hey (user-space instructions per request; the kernel's share is not counted):\n\n")
+		r.printf("| service | instructions per request | × uninstrumented |\n|---|--:|--:|\n")
+		r.printf("| example -bare | %.0f | 1.00 |\n", bareEx)
+		r.printf("| example (otelred, Prometheus exporter) | %.0f | %s |\n\n", inst, ratio(inst, bareEx))
+	}
 }
 
 // ratio formats a/b, or "n/a" when b is not a positive number.
@@ -391,7 +473,7 @@ func (r *report) targets() {
 				fastest = min(fastest, a[p])
 			}
 		}
-		for _, im := range []string{otelred, classic} {
+		for _, im := range []string{otelred, classic, classicIn} {
 			if math.IsNaN(a[im]) {
 				continue
 			}
@@ -415,7 +497,7 @@ func (r *report) targets() {
 		if a == nil {
 			continue
 		}
-		for _, im := range []string{otelred, classic} {
+		for _, im := range []string{otelred, classic, classicIn} {
 			if math.IsNaN(a[im]) {
 				continue
 			}
@@ -430,14 +512,14 @@ func (r *report) targets() {
 		benches = append(benches, t.bench)
 	}
 	for _, bench := range benches {
-		for _, im := range []string{otelred, classic} {
+		for _, im := range []string{otelred, classic, classicIn} {
 			if a, ok := r.allocs[bench][im]; ok && !math.IsNaN(a) {
 				check(fmt.Sprintf("%s added allocs = 0 (%s)", im, bench), fmt.Sprintf("%+.0f", a), a <= 0)
 			}
 		}
 	}
 	if cpus := r.s.cpus("ServerParallel"); len(cpus) > 1 {
-		for _, im := range []string{otelred, classic} {
+		for _, im := range []string{otelred, classic, classicIn} {
 			one := r.s.median(key{"ServerParallel", im, cpus[0]}, "ns/op")
 			two := r.s.median(key{"ServerParallel", im, cpus[len(cpus)-1]}, "ns/op")
 			if math.IsNaN(one) || math.IsNaN(two) {

@@ -100,3 +100,57 @@ BenchmarkOperation/otelfloor-2 	1000	     252.0 ns/op	       0 B/op	       0 all
 		t.Errorf("a table for a benchmark that did not run:\n%s", out.String())
 	}
 }
+
+// TestInstructions checks the instructions table: added counts over bare's
+// and the ratios, for the success and the error path side by side.
+func TestInstructions(t *testing.T) {
+	const counts = `BenchmarkServer/bare 18000 3000 instr/op
+BenchmarkServer/otelred 18000 6000 instr/op
+BenchmarkServer/otelhttp 18000 53000 instr/op
+BenchmarkServer/promhttp 18000 13000 instr/op
+BenchmarkServer/slok 18000 9000 instr/op
+BenchmarkServer/otelfloor 18000 5500 instr/op
+BenchmarkServerError/bare 18000 3000 instr/op
+BenchmarkServerError/otelred 18000 6500 instr/op
+BenchmarkServerError/otelhttp 18000 53500 instr/op
+BenchmarkServerError/promhttp 18000 13000 instr/op
+BenchmarkServerError/slok 18000 10000 instr/op
+BenchmarkServerError/otelfloor 18000 6000 instr/op
+BenchmarkExample/bare 5000 47000 instr/op
+BenchmarkExample/instrumented 5000 50290 instr/op
+`
+	r := report{instr: samples{}}
+	r.instr.read(strings.NewReader(counts))
+	var out bytes.Buffer
+	r.w = &out
+	r.instructions()
+	// Success: otelred adds 3000, slok 6000 (the fastest peer), otelhttp
+	// 50000, the floor 2500. Error: 3500, 7000, 50500, 3000.
+	for _, want := range []string{
+		"| bare | 3000 | – | – | – | – | 3000 | – | – | – | – |",
+		"| otelred | 6000 | 3000 | 0.50 | 0.06 | 1.20 | 6500 | 3500 | 0.50 | 0.07 | 1.17 |",
+		"| slok | 9000 | 6000 | 1.00 | 0.12 | 2.40 | 10000 | 7000 | 1.00 | 0.14 | 2.33 |",
+		"| example (otelred, Prometheus exporter) | 50290 | 1.07 |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "otelred-classic") {
+		t.Errorf("a row for an implementation with no count:\n%s", out.String())
+	}
+
+	var onlyExample bytes.Buffer
+	r = report{instr: samples{}, w: &onlyExample}
+	r.instr.read(strings.NewReader("BenchmarkExample/bare 5000 47000 instr/op\nBenchmarkExample/instrumented 5000 48410 instr/op\n"))
+	r.instructions()
+	if got := onlyExample.String(); strings.Contains(got, "| impl |") || !strings.Contains(got, "| 48410 | 1.03 |") {
+		t.Errorf("with the example's counts alone:\n%s", got)
+	}
+
+	var none bytes.Buffer
+	(&report{instr: samples{}, w: &none}).instructions()
+	if none.Len() != 0 {
+		t.Errorf("no counts printed %q, want nothing", none.String())
+	}
+}
