@@ -145,3 +145,60 @@ func TestCollectingWhileNewRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestClassicSeriesOfTheRightRoute checks that Classic, which finds a
+// request's series through its route's in-flight gauge, records every
+// request under its own route, in both layouts, also once the gauges
+// overflow: the overflow gauge is shared by routes, and must not lead one
+// route's request to another route's series.
+func TestClassicSeriesOfTheRightRoute(t *testing.T) {
+	patterns := []string{"GET /x", "POST /x", "GET /a", "GET /b", "GET /c"}
+	for _, layout := range []string{"around the mux", "inside each route"} {
+		t.Run(layout, func(t *testing.T) {
+			h := newHarness(t, otelred.WithProfile(otelred.Classic), otelred.WithService("s"), otelred.WithCardinalityLimit(3))
+			mux := http.NewServeMux()
+			ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Query().Has("fail") {
+					w.WriteHeader(http.StatusInternalServerError)
+				}
+			})
+			var s *httptest.Server
+			if layout == "around the mux" {
+				for _, p := range patterns {
+					mux.Handle(p, ok)
+				}
+				s = h.server(mux)
+			} else {
+				for _, p := range patterns {
+					mux.Handle(p, h.mw(ok))
+				}
+				s = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					defer h.served.Done()
+					mux.ServeHTTP(w, r)
+				}))
+				t.Cleanup(s.Close)
+			}
+			// Three gauges and three series fill the cache; then POST /x and
+			// GET /c use the overflow gauge, while /x already has series.
+			for _, req := range [][2]string{
+				{"GET", "/x"}, {"GET", "/a"}, {"GET", "/b"},
+				{"POST", "/x"}, {"GET", "/c"}, {"GET", "/x"}, {"GET", "/x?fail"}, {"GET", "/c"},
+			} {
+				h.do(s, req[0], req[1])
+			}
+			want := map[string]int64{
+				"method=GET,path=/x,service=s,status_code=200":      2,
+				"method=GET,path=/a,service=s,status_code=200":      1,
+				"method=GET,path=/b,service=s,status_code=200":      1,
+				"otel.metric.overflow=true,path=overflow,service=s": 4,
+			}
+			if got := h.sums("http_requests_total"); render(got) != render(want) {
+				t.Errorf("http_requests_total = %s, want %s", render(got), render(want))
+			}
+			wantErr := map[string]int64{"otel.metric.overflow=true,path=overflow,service=s": 1}
+			if got := h.sums("http_errors_total"); render(got) != render(wantErr) {
+				t.Errorf("http_errors_total = %s, want %s", render(got), render(wantErr))
+			}
+		})
+	}
+}

@@ -153,7 +153,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	method := methodIndex(r.Method)
-	g := h.inflight(r, method)
+	// Classic counts in-flight requests by route, so it names the route
+	// before serving, from the pattern it finds then.
+	var g *red.Gauge
+	var route, pattern string
+	if m.byRoute {
+		route, pattern = h.routeBefore(r)
+		g = m.routes.Get(route, uint64(method))
+	} else {
+		g = m.methods[method]
+	}
 	g.Inc()
 	rw := m.writers.Get().(*writer)
 	start := time.Since(m.epoch)
@@ -165,7 +174,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !served && rw.status == 0 {
 			status = http.StatusInternalServerError
 		}
-		m.record(r.Context(), h.routeAfter(r), method, status, !served, secs)
+		code := seriesCode(status, method, !served && m.names.ErrorType != "")
+		var s *red.Series
+		if m.byRoute {
+			s = h.routedSeries(r, g, route, pattern, code)
+		} else {
+			s = m.series.Get(h.routeAfter(r), code)
+		}
+		m.record(r.Context(), s, status, !served, secs)
 		if served { // after a panic the writer may still be in use up the stack
 			rw.w = nil
 			m.writers.Put(rw)
@@ -187,15 +203,28 @@ func (m *middleware) excluded(r *http.Request) bool {
 	return false
 }
 
-func (h *handler) inflight(r *http.Request, method uint8) *red.Gauge {
-	if !h.m.byRoute {
-		return h.m.methods[method]
+// routedSeries finds the attribute set, of the given code, of a request
+// served by Classic, which named the route before serving (route, from
+// pattern) to count it in flight in g. When the router left the same
+// pattern on the request, the route is the same, and g, the route's own
+// gauge, remembers where the route's series are: the map by route is not
+// consulted a second time.
+func (h *handler) routedSeries(r *http.Request, g *red.Gauge, route, pattern string, code uint64) *red.Series {
+	m := h.m
+	if m.cfg.route != nil || r.Pattern != pattern || g == m.routesOverflow {
+		return m.series.Get(h.routeAfter(r), code)
 	}
-	return h.m.routes.Get(h.routeBefore(r), uint64(method))
+	if rt := g.Series.Load(); rt != nil {
+		return m.series.GetIn(rt, route, code)
+	}
+	s := m.series.Get(route, code)
+	if rt := m.series.Route(route); rt != nil {
+		g.Series.Store(rt)
+	}
+	return s
 }
 
-func (m *middleware) record(ctx context.Context, route string, method uint8, status int, panicked bool, secs float64) {
-	s := m.series.Get(route, seriesCode(status, method, panicked && m.names.ErrorType != ""))
+func (m *middleware) record(ctx context.Context, s *red.Series, status int, panicked bool, secs float64) {
 	m.Duration.Record(ctx, secs, s.Record...)
 	if m.Counting() {
 		s.Count(s.Failed || panicked || (s.Overflow && m.isError(status)))

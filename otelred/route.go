@@ -43,15 +43,16 @@ func (h *handler) routeAfter(r *http.Request) string {
 }
 
 // routeBefore names the route of a request that has not been served yet,
-// for in-flight gauges labelled by route. It uses, in order: a pattern an
-// outer router has already set, the wrapped ServeMux's own match, and the
-// WithRoute function. When none of them knows, the request is counted under
-// Unmatched until it finishes.
-func (h *handler) routeBefore(r *http.Request) string {
-	p := r.Pattern
-	if p == "" && h.mux != nil {
-		_, p = h.mux.Handler(r)
+// for in-flight gauges labelled by route, and returns the pattern it found
+// too. It uses, in order: a pattern an outer router has already set, the
+// wrapped ServeMux's own match, and the WithRoute function. When none of
+// them knows, the request is counted under Unmatched until it finishes.
+func (h *handler) routeBefore(r *http.Request) (route, pattern string) {
+	pattern = r.Pattern
+	if pattern == "" && h.mux != nil {
+		_, pattern = h.mux.Handler(r)
 	}
+	p := pattern
 	if connectRedirect(r, p) {
 		p = ""
 	}
@@ -59,9 +60,9 @@ func (h *handler) routeBefore(r *http.Request) string {
 		p = h.m.cfg.route(r)
 	}
 	if p = template(p); p == "" {
-		return Unmatched
+		return Unmatched, pattern
 	}
-	return p
+	return p, pattern
 }
 
 // connectRedirect reports whether p is what ServeMux puts in r.Pattern when

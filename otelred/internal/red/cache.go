@@ -24,7 +24,7 @@ import (
 // every request, for about the same memory. Adding a key copies only its
 // route's codes, not every key.
 type Cache[V any] struct {
-	routes   atomic.Pointer[map[string]*codes[V]]
+	routes   atomic.Pointer[map[string]*Route[V]]
 	mu       sync.Mutex // serialises adds
 	n        int        // values in the cache, under mu
 	limit    int
@@ -32,8 +32,11 @@ type Cache[V any] struct {
 	overflow func(route string, code uint64) V
 }
 
-// codes holds the values of one route, sorted by code.
-type codes[V any] struct {
+// Route holds the values of one route, sorted by code. A route's Route is
+// the same for the life of its cache, so a caller that has found it once
+// may keep it and look up further codes of the route with GetIn, without
+// the map.
+type Route[V any] struct {
 	s atomic.Pointer[[]coded[V]]
 }
 
@@ -61,7 +64,7 @@ func find[V any](s []coded[V], code uint64) (int, bool) {
 // which the cache does not keep.
 func NewCache[V any](limit int, build func(route string, code uint64) V, overflow func(route string, code uint64) V) *Cache[V] {
 	c := &Cache[V]{limit: limit, build: build, overflow: overflow}
-	m := make(map[string]*codes[V])
+	m := make(map[string]*Route[V])
 	c.routes.Store(&m)
 	return c
 }
@@ -74,6 +77,22 @@ func (c *Cache[V]) Get(route string, code uint64) V {
 		if i, ok := find(s, code); ok {
 			return s[i].v
 		}
+	}
+	return c.add(route, code)
+}
+
+// Route returns where the cache holds route's values, or nil while it
+// holds none.
+func (c *Cache[V]) Route(route string) *Route[V] {
+	return (*c.routes.Load())[route]
+}
+
+// GetIn is Get for a route whose Route was found before: rt must be
+// c.Route(route).
+func (c *Cache[V]) GetIn(rt *Route[V], route string, code uint64) V {
+	s := *rt.s.Load()
+	if i, ok := find(s, code); ok {
+		return s[i].v
 	}
 	return c.add(route, code)
 }
@@ -95,9 +114,9 @@ func (c *Cache[V]) add(route string, code uint64) V {
 	}
 	if byCode == nil {
 		route = strings.Clone(route) // the cache must not keep request memory alive
-		byCode = new(codes[V])
+		byCode = new(Route[V])
 		byCode.s.Store(&old)
-		m := make(map[string]*codes[V], len(routes)+1)
+		m := make(map[string]*Route[V], len(routes)+1)
 		maps.Copy(m, routes)
 		m[route] = byCode
 		c.routes.Store(&m)

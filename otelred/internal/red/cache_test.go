@@ -68,3 +68,43 @@ func TestCacheKeepsEveryKeyApart(t *testing.T) {
 		t.Errorf("each visits %d values, want %d", each, c.limit)
 	}
 }
+
+// TestCacheRoute checks that a route's Route is found once the route has
+// a value, stays the same as codes are added, and that GetIn gives what
+// Get gives: the kept value, a new one built, or the overflow value.
+func TestCacheRoute(t *testing.T) {
+	builds := 0
+	c := NewCache(3,
+		func(route string, code uint64) string { builds++; return route + "/" + strconv.FormatUint(code, 10) },
+		func(string, uint64) string { return "overflow" })
+	if rt := c.Route("/a"); rt != nil {
+		t.Fatalf("Route of an empty cache = %v, want nil", rt)
+	}
+	c.Get("/a", 1)
+	rt := c.Route("/a")
+	if rt == nil {
+		t.Fatal("Route(/a) = nil after a Get")
+	}
+	for _, tc := range []struct {
+		code   uint64
+		want   string
+		builds int
+	}{
+		{1, "/a/1", 1},     // kept
+		{2, "/a/2", 2},     // built
+		{0, "/a/0", 3},     // built, before the others in order
+		{2, "/a/2", 3},     // kept
+		{3, "overflow", 3}, // past the limit
+		{0, "/a/0", 3},     // still kept
+	} {
+		if got := c.GetIn(rt, "/a", tc.code); got != tc.want || builds != tc.builds {
+			t.Errorf("GetIn(/a, %d) = %q after %d builds, want %q after %d", tc.code, got, builds, tc.want, tc.builds)
+		}
+		if c.Route("/a") != rt {
+			t.Fatalf("Route(/a) changed after GetIn(/a, %d)", tc.code)
+		}
+	}
+	if got := c.Get("/b", 1); got != "overflow" || c.Route("/b") != nil {
+		t.Errorf("Get(/b, 1) on a full cache = %q with Route %v, want overflow and nil", got, c.Route("/b"))
+	}
+}

@@ -50,7 +50,11 @@ type Gauge struct {
 	N       atomic.Int64
 	used    atomic.Bool
 	Observe []metric.ObserveOption
-	_       [32]byte // keep hot counters of different gauges apart
+	// Series is where the series of the gauge's route are kept, once
+	// found, for a gauge of one route: the request that counted in it can
+	// then find its series without a map lookup.
+	Series atomic.Pointer[Route[*Series]]
+	_      [32]byte // keep hot counters of different gauges apart
 }
 
 // NewGauge builds the gauge of the attribute set kv. It is observed from
