@@ -208,8 +208,8 @@ func TestCoexistenceWithOtelhttp(t *testing.T) {
 		// otelhttpSeries is how many of otelhttp's series the family has.
 		otelhttpSeries int
 	}{
-		{name: "side by side without scope labels", otelhttpSeries: 1},
-		{name: "side by side with scope labels", scopeLabels: true, otelhttpSeries: 1},
+		{name: "otelhttp's durations dropped by Setup, without scope labels", otelhttpSeries: 0},
+		{name: "otelhttp's durations dropped by Setup, with scope labels", scopeLabels: true, otelhttpSeries: 0},
 		{name: "with otelhttp re-bucketed and trimmed", views: must(views.Otelhttp(nil)), otelhttpSeries: 1},
 		{name: "with otelhttp's metrics dropped", views: []sdkmetric.View{views.WithoutOtelhttp()}, otelhttpSeries: 0},
 	} {
