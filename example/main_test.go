@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/otelred/otelred/exporter"
-	"github.com/otelred/otelred/exporter/otlptest"
+	"github.com/otelred/otelred/internal/otlptest"
 )
 
 func TestParseFlags(t *testing.T) {

@@ -1,7 +1,7 @@
-// Package otlptest is an in-process OTLP metrics receiver for tests: a real
-// protocol peer built from go.opentelemetry.io/proto/otlp, so that push
-// tests exercise the same wire format, compression and status codes as a
-// collector.
+// Package otlptest is an in-process OTLP metrics receiver for the tests of
+// this module: a real protocol peer built from go.opentelemetry.io/proto/otlp,
+// so that push tests exercise the same wire format, compression and status
+// codes as a collector. It is internal: not part of the module's API.
 //
 // A [Receiver] speaks one protocol, [GRPC] (the collector/metrics/v1
 // MetricsService) or [HTTP] (POST /v1/metrics with a protobuf body, gzip
