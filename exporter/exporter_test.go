@@ -18,6 +18,7 @@ import (
 
 	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/otlptest"
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
@@ -91,7 +92,7 @@ func TestNewStartsNothingHalfWay(t *testing.T) {
 			before := runtime.NumGoroutine()
 			err := build.call(cfg(addr, reg)) // reg is taken by holder
 			checkErr(t, err, []string{"Prometheus.Registerer"}, nil)
-			if got := settleGoroutines(before); got > before {
+			if got := testsupport.SettleGoroutines(before); got > before {
 				t.Errorf("%d goroutines run after the failed %s, %d before: something was left running", got, build.name, before)
 			}
 			if !portIsFree(t, addr) {
@@ -149,7 +150,7 @@ func TestPortInUseFailsNew(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, w)
 		}
 	}
-	if got := settleGoroutines(before); got > before {
+	if got := testsupport.SettleGoroutines(before); got > before {
 		t.Errorf("%d goroutines run after the failed Setup, %d before", got, before)
 	}
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/otlptest"
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
@@ -96,7 +97,7 @@ func TestCollectorFaultsStayBounded(t *testing.T) {
 				g0, a0, e0, t0 := runtime.NumGoroutine(), rcv.Attempts(), errs.count(), time.Now()
 				drive(warm + measured)
 				elapsed, a1, e1 := time.Since(t0), rcv.Attempts(), errs.count()
-				g1 := settleGoroutines(g0 + goroutineSlack)
+				g1 := testsupport.SettleGoroutines(g0 + goroutineSlack)
 				exports, attempts := e1-e0, a1-a0
 
 				t.Logf("%d failed exports in %v (%.1f intervals): %d attempts at the receiver (%.2f per export), goroutines %d → %d, slowest request %v; an error: %.120s",
