@@ -791,19 +791,6 @@ func (l *lastPush) count(name string, attrs map[string]string) (uint64, bool) {
 	l.mu.Lock()
 	last := l.last
 	l.mu.Unlock()
-	for _, rm := range last.GetResourceMetrics() {
-		for _, sm := range rm.GetScopeMetrics() {
-			for _, m := range sm.GetMetrics() {
-				if m.GetName() != name {
-					continue
-				}
-				for _, dp := range m.GetHistogram().GetDataPoints() {
-					if maps.Equal(otlptest.Attributes(dp.GetAttributes()), attrs) {
-						return dp.GetCount(), true
-					}
-				}
-			}
-		}
-	}
-	return 0, false
+	p, ok := otlptest.HistogramIn(last, name, attrs)
+	return p.GetCount(), ok
 }

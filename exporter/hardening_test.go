@@ -23,7 +23,6 @@ import (
 	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 
 	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/otlptest"
@@ -152,34 +151,6 @@ func firstError(s *errSink) string {
 	return s.errs[0].Error()
 }
 
-// countIn returns the count of the histogram point of metric name whose
-// attributes are exactly attrs, in one export request.
-func countIn(req *colmetricpb.ExportMetricsServiceRequest, name string, attrs map[string]string) (uint64, bool) {
-	for _, rm := range req.GetResourceMetrics() {
-		for _, sm := range rm.GetScopeMetrics() {
-			for _, m := range sm.GetMetrics() {
-				if m.GetName() != name {
-					continue
-				}
-				for _, p := range m.GetHistogram().GetDataPoints() {
-					got := otlptest.Attributes(p.GetAttributes())
-					if len(got) != len(attrs) {
-						continue
-					}
-					same := true
-					for k, v := range attrs {
-						same = same && got[k] == v
-					}
-					if same {
-						return p.GetCount(), true
-					}
-				}
-			}
-		}
-	}
-	return 0, false
-}
-
 // TestPushResumesWithCumulativeTotals serves N requests while the
 // collector fails in each way, heals it, serves M more, and checks that
 // the receiver's cumulative count becomes exactly N+M: nothing served
@@ -242,10 +213,11 @@ func TestPushResumesWithCumulativeTotals(t *testing.T) {
 
 				var last uint64
 				for i, req := range rcv.Requests() {
-					c, found := countIn(req, name, okAttrs)
+					p, found := otlptest.HistogramIn(req, name, okAttrs)
 					if !found {
 						continue
 					}
+					c := p.GetCount()
 					if c < last || c > nOK+mOK {
 						t.Errorf("accepted export %d counts %d requests after %d, want non-decreasing and at most %d", i, c, last, nOK+mOK)
 					}
