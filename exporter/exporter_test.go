@@ -7,7 +7,7 @@ import (
 	"net"
 	"runtime"
 	"slices"
-	"sync"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -22,25 +22,6 @@ import (
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
-
-// lockedBuffer is a Writer that may be written by a reader's goroutine
-// while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Len()
-}
 
 // portIsFree reports whether addr can be bound again.
 func portIsFree(t *testing.T, addr string) bool {
@@ -67,7 +48,7 @@ func TestNewStartsNothingHalfWay(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = holder.Shutdown(context.Background()) })
 
-	console := &lockedBuffer{}
+	console := &testsupport.LockedBuffer{}
 	cfg := func(addr string, reg prometheus.Registerer) exporter.Config {
 		return exporter.Config{
 			Exporters: []string{"otlp", "console", "prometheus"},
@@ -136,7 +117,7 @@ func TestPortInUseFailsNew(t *testing.T) {
 	before := runtime.NumGoroutine()
 	_, err = exporter.Setup(context.Background(), exporter.Config{
 		Exporters:  []string{"prometheus", "console"},
-		Console:    exporter.Console{Writer: &lockedBuffer{}},
+		Console:    exporter.Console{Writer: &testsupport.LockedBuffer{}},
 		Prometheus: exporter.Prometheus{ListenAddr: addr},
 	})
 	if err == nil {
@@ -172,7 +153,7 @@ func TestExportersAnyCombination(t *testing.T) {
 		e, err := exporter.New(context.Background(), exporter.Config{
 			Exporters: tc.exporters,
 			OTLP:      exporter.OTLP{Endpoint: rcv.Endpoint(), Interval: time.Hour},
-			Console:   exporter.Console{Writer: &lockedBuffer{}, Interval: time.Hour},
+			Console:   exporter.Console{Writer: &testsupport.LockedBuffer{}, Interval: time.Hour},
 		})
 		if err != nil {
 			t.Fatalf("%v: %v", tc.exporters, err)
@@ -192,7 +173,7 @@ func TestExportersAnyCombination(t *testing.T) {
 
 func TestConsoleWritesOnShutdown(t *testing.T) {
 	clearEnv(t)
-	out := &lockedBuffer{}
+	out := &testsupport.LockedBuffer{}
 	p, err := exporter.Setup(context.Background(), exporter.Config{
 		Exporters: []string{"console"},
 		Console:   exporter.Console{Writer: out, Interval: time.Hour},
@@ -204,10 +185,8 @@ func TestConsoleWritesOnShutdown(t *testing.T) {
 	if err := p.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	out.mu.Lock()
-	defer out.mu.Unlock()
-	if !bytes.Contains(out.b.Bytes(), []byte(`"Name":"http.server.request.duration"`)) {
-		t.Errorf("the console exporter did not write the duration histogram:\n%s", out.b.String())
+	if written := out.String(); !strings.Contains(written, `"Name":"http.server.request.duration"`) {
+		t.Errorf("the console exporter did not write the duration histogram:\n%s", written)
 	}
 }
 
