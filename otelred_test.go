@@ -33,7 +33,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelred/otelred/exporter"
-	"github.com/otelred/otelred/exporter/otlptest"
+	"github.com/otelred/otelred/internal/otlptest"
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
@@ -241,7 +242,7 @@ func TestCoexistenceWithOtelhttp(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Fatalf("scrape status %d:\n%s", rec.Code, rec.Body)
 			}
-			promtool(t, rec.Body.String())
+			testsupport.Promtool(t, rec.Body.String())
 			fam := parse(t, rec.Body.String())["http_server_request_duration_seconds"]
 			var ours, theirs int
 			for _, m := range fam.GetMetric() {
@@ -383,25 +384,6 @@ func otlpAttrs(t *testing.T, key string) map[string]string {
 		attrs[k] = v
 	}
 	return attrs
-}
-
-// promtool lints a text scrape with promtool check metrics when promtool
-// is installed (CI requires it).
-func promtool(t *testing.T, body string) {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("OTELRED_REQUIRE_PROMETHEUS") == "1" {
-			t.Fatal("promtool not found, and OTELRED_REQUIRE_PROMETHEUS=1")
-		}
-		t.Log("promtool not installed: skipping the lint (apt-get install -y prometheus)")
-		return
-	}
-	cmd := exec.Command(path, "check", "metrics")
-	cmd.Stdin = strings.NewReader(body)
-	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
 }
 
 func must[T any](v T, err error) T {
@@ -594,21 +576,6 @@ type soakSample struct {
 	pushes     int
 }
 
-// waitGoroutines polls until at most n goroutines run, for up to 5 s, and
-// returns the last count.
-func waitGoroutines(n int) int {
-	deadline := time.Now().Add(5 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		got := runtime.NumGoroutine()
-		if got <= n || time.Now().After(deadline) {
-			return got
-		}
-		<-tick.C
-	}
-}
-
 // TestSoak runs steady load for OTELRED_SOAK (such as 60s) against the
 // example's wiring: the middleware on a real server, Setup with
 // Prometheus and OTLP (pushing every second), /metrics scraped every
@@ -727,7 +694,7 @@ func TestSoak(t *testing.T) {
 	stop()
 	wg.Wait()
 	transport.CloseIdleConnections()
-	gEnd := waitGoroutines(g0)
+	gEnd := testsupport.SettleGoroutines(g0)
 
 	var table strings.Builder
 	fmt.Fprintf(&table, "%8s %12s %10s %10s %6s\n", "t", "heap bytes", "goroutines", "requests", "pushes")
@@ -824,19 +791,6 @@ func (l *lastPush) count(name string, attrs map[string]string) (uint64, bool) {
 	l.mu.Lock()
 	last := l.last
 	l.mu.Unlock()
-	for _, rm := range last.GetResourceMetrics() {
-		for _, sm := range rm.GetScopeMetrics() {
-			for _, m := range sm.GetMetrics() {
-				if m.GetName() != name {
-					continue
-				}
-				for _, dp := range m.GetHistogram().GetDataPoints() {
-					if maps.Equal(otlptest.Attributes(dp.GetAttributes()), attrs) {
-						return dp.GetCount(), true
-					}
-				}
-			}
-		}
-	}
-	return 0, false
+	p, ok := otlptest.HistogramIn(last, name, attrs)
+	return p.GetCount(), ok
 }

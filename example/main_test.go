@@ -16,7 +16,8 @@ import (
 	"time"
 
 	"github.com/otelred/otelred/exporter"
-	"github.com/otelred/otelred/exporter/otlptest"
+	"github.com/otelred/otelred/internal/otlptest"
+	"github.com/otelred/otelred/internal/testsupport"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -223,7 +224,7 @@ func TestDemoServesMetrics(t *testing.T) {
 // TestRunWithLoad runs the whole demo with -load until two live lines are
 // out, then cancels it, as a signal would.
 func TestRunWithLoad(t *testing.T) {
-	stdout := &lockedBuffer{}
+	stdout := &testsupport.LockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -321,7 +322,7 @@ func TestBinaryShutsDownGracefully(t *testing.T) {
 				t.Fatal(err)
 			}
 			var (
-				out     lockedBuffer
+				out     testsupport.LockedBuffer
 				addr    = make(chan string, 1)
 				exited  = make(chan struct{})
 				waitErr error

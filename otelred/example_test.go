@@ -2,7 +2,9 @@ package otelred_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 
@@ -10,6 +12,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
@@ -81,4 +84,84 @@ func ExampleWithProfile() {
 	// Unordered output:
 	// http_requests_total method=GET,path=/fail,service=shop,status_code=500 1
 	// http_errors_total method=GET,path=/fail,service=shop,status_code=500 1
+}
+
+// The client side: a Transport around the base RoundTripper records every
+// outgoing request by method, host and status. Here the base is a stub
+// that answers without a network: 200, except 503 for /busy, and a timeout
+// for /hang.
+func ExampleNewTransport() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		switch r.URL.Path {
+		case "/hang":
+			return nil, context.DeadlineExceeded
+		case "/busy":
+			return &http.Response{StatusCode: http.StatusServiceUnavailable, Body: http.NoBody, Request: r}, nil
+		}
+		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
+	})
+	transport, err := otelred.NewTransport(base, otelred.WithMeterProvider(provider))
+	if err != nil {
+		panic(err)
+	}
+	client := &http.Client{Transport: transport}
+
+	for _, url := range []string{
+		"http://inventory.internal/items/1",
+		"http://inventory.internal/items/2",
+		"http://inventory.internal/busy",
+		"https://payments.internal:8443/hang",
+	} {
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+		}
+	}
+
+	testsupport.PrintPoints(reader)
+	// Output:
+	// http.client.request.duration{error.type=503,http.request.method=GET,http.response.status_code=503,server.address=inventory.internal,server.port=80} count=1
+	// http.client.request.duration{error.type=timeout,http.request.method=GET,server.address=payments.internal,server.port=8443} count=1
+	// http.client.request.duration{http.request.method=GET,http.response.status_code=200,server.address=inventory.internal,server.port=80} count=2
+}
+
+// Work that is not an HTTP request: Start and End an operation by hand, or
+// let Track run a function and record its error.
+func ExampleNewOperations() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	ops, err := otelred.NewOperations(otelred.WithMeterProvider(provider))
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+
+	// By hand: the name comes from the code, never from input.
+	for range 2 {
+		op := ops.Start(ctx, "orders.process")
+		// ... process an order ...
+		op.End(nil)
+	}
+
+	// Around a function: its error is the failure, by type.
+	_ = ops.Track(ctx, "invoices.read", func(context.Context) error {
+		return &fs.PathError{Op: "open", Path: "invoice.pdf", Err: fs.ErrNotExist}
+	})
+	_ = ops.Track(ctx, "invoices.read", func(context.Context) error { return nil })
+	_ = ops.Track(ctx, "invoices.send", func(context.Context) error { return errors.New("mailbox full") })
+
+	testsupport.PrintPoints(reader)
+	// Output:
+	// operation.active{operation.name=invoices.read} 0
+	// operation.active{operation.name=invoices.send} 0
+	// operation.active{operation.name=orders.process} 0
+	// operation.duration{error.type=*fs.PathError,operation.name=invoices.read} count=1
+	// operation.duration{error.type=_OTHER,operation.name=invoices.send} count=1
+	// operation.duration{operation.name=invoices.read} count=1
+	// operation.duration{operation.name=orders.process} count=2
 }
