@@ -229,6 +229,10 @@ func TestClassicWithoutAServiceNameFails(t *testing.T) {
 			t.Errorf("%s error = %v, want one beginning %q", tc.ctor, tc.err, want)
 		}
 	}
+	// A resource's stand-in for a missing name is no name either.
+	if _, err := otelred.New(otelred.WithMeterProvider(namedProvider{mp, "unknown_service:shop"}), otelred.WithProfile(otelred.Classic)); !errors.Is(err, otelred.ErrInvalidOption) {
+		t.Errorf("Classic New on a provider named unknown_service: error = %v, want ErrInvalidOption", err)
+	}
 	// Semconv has no service label: nothing to know.
 	if _, err := otelred.New(otelred.WithMeterProvider(mp)); err != nil {
 		t.Errorf("Semconv New error = %v", err)
