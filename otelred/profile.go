@@ -285,11 +285,4 @@ func (p Profile) Boundaries() []float64 {
 	return slices.Clone(profiles[p].boundaries)
 }
 
-// IsError reports whether the profile's default error rule counts the
-// status of a server response as a failure: >= 500 for Semconv, >= 400 for
-// Classic. Client requests fail from 400 in both.
-func (p Profile) IsError(status int) bool {
-	return p.valid() && status >= profiles[p].server.minErrorStatus
-}
-
 func (p Profile) valid() bool { return int(p) < len(profiles) }
