@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/internal/otelenv"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
@@ -269,12 +270,8 @@ func serviceNamedByEnv() bool {
 	if strings.TrimSpace(os.Getenv("OTEL_SERVICE_NAME")) != "" {
 		return true
 	}
-	for _, kv := range strings.Split(os.Getenv("OTEL_RESOURCE_ATTRIBUTES"), ",") {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(k) == "service.name" && strings.TrimSpace(v) != "" {
-			return true
-		}
-	}
-	return false
+	attrs, _ := otelenv.ResourceAttributes.Read()
+	return attrs["service.name"] != ""
 }
 
 // url returns the demo's base URL, such as "http://127.0.0.1:8080".

@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/otelred/otelred/internal/otelenv"
 )
 
 // ErrInvalidOption is wrapped by every error [New] returns for a bad option.
@@ -282,17 +283,9 @@ func serviceName(mp metric.MeterProvider) string {
 	if s := strings.TrimSpace(os.Getenv("OTEL_SERVICE_NAME")); s != "" {
 		return s
 	}
-	name := ""
-	for _, kv := range strings.Split(os.Getenv("OTEL_RESOURCE_ATTRIBUTES"), ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || strings.TrimSpace(k) != "service.name" {
-			continue
-		}
-		if v, err := url.PathUnescape(strings.TrimSpace(v)); err == nil && v != "" {
-			name = v
-		}
-	}
-	if name != "" {
+	// A malformed entry is left out, as the SDK leaves it out.
+	attrs, _ := otelenv.ResourceAttributes.Read()
+	if name := attrs["service.name"]; name != "" {
 		return name
 	}
 	exe, err := os.Executable()
