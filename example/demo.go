@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -185,7 +184,7 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 		}
 		cfg.Boundaries = b
 	}
-	if cfg.ServiceName == "" && !serviceNamedByEnv() {
+	if cfg.ServiceName == "" && otelenv.ServiceName() == "" { // the environment's name wins
 		cfg.ServiceName = defaultServiceName
 	}
 	cfg, err = cfg.WithEnv() // Setup does it too; here for the exporters' names
@@ -262,16 +261,6 @@ func dependencyHost(dependency string) (string, error) {
 		return "", fmt.Errorf("the dependency of POST /orders, %q, is not an absolute URL", dependency)
 	}
 	return u.Hostname(), nil
-}
-
-// serviceNamedByEnv reports whether the environment names the service, in
-// which case the demo's default name does not apply.
-func serviceNamedByEnv() bool {
-	if strings.TrimSpace(os.Getenv("OTEL_SERVICE_NAME")) != "" {
-		return true
-	}
-	attrs, _ := otelenv.ResourceAttributes.Read()
-	return attrs["service.name"] != ""
 }
 
 // url returns the demo's base URL, such as "http://127.0.0.1:8080".

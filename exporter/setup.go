@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 
 	otelruntime "go.opentelemetry.io/contrib/instrumentation/runtime"
@@ -145,7 +143,7 @@ func (c Config) resource(ctx context.Context) (*resource.Resource, error) {
 		attrs = append(attrs, attribute.String("service.name", c.ServiceName))
 	}
 	res, err := resource.New(ctx,
-		resource.WithDetectors(resource.StringDetector("", "service.name", defaultServiceName)),
+		resource.WithDetectors(resource.StringDetector("", "service.name", unknownService)),
 		resource.WithTelemetrySDK(),
 		resource.WithFromEnv(),
 		resource.WithAttributes(attrs...))
@@ -155,11 +153,5 @@ func (c Config) resource(ctx context.Context) (*resource.Resource, error) {
 	return res, nil
 }
 
-// defaultServiceName is the OpenTelemetry SDK's default service.name.
-func defaultServiceName() (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "unknown_service:go", nil
-	}
-	return "unknown_service:" + filepath.Base(exe), nil
-}
+// unknownService is the OpenTelemetry SDK's default service.name.
+func unknownService() (string, error) { return otelenv.UnknownService(), nil }

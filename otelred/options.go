@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"go.opentelemetry.io/otel"
@@ -280,17 +278,8 @@ func serviceName(mp metric.MeterProvider) string {
 			return s
 		}
 	}
-	if s := strings.TrimSpace(os.Getenv("OTEL_SERVICE_NAME")); s != "" {
+	if s := otelenv.ServiceName(); s != "" {
 		return s
 	}
-	// A malformed entry is left out, as the SDK leaves it out.
-	attrs, _ := otelenv.ResourceAttributes.Read()
-	if name := attrs["service.name"]; name != "" {
-		return name
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return "unknown_service:go"
-	}
-	return "unknown_service:" + filepath.Base(exe)
+	return otelenv.UnknownService()
 }
