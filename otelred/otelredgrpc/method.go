@@ -6,9 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"go.opentelemetry.io/otel/attribute"
-
-	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/otelred/internal/red"
 )
 
@@ -45,7 +42,7 @@ func newMethods(limit int, listed []string) *methods {
 		limit:    limit,
 		fixed:    listed != nil,
 		other:    newMethod(OtherMethod),
-		overflow: newMethod(otelred.Overflow, red.OverflowKey.Bool(true)),
+		overflow: &method{name: red.Overflow, active: red.NewGauge(false, red.OverflowAttrs(methodKey, systemGRPC)...)},
 	}
 	m := make(map[string]*method, len(listed))
 	for _, name := range listed {
@@ -55,9 +52,8 @@ func newMethods(limit int, listed []string) *methods {
 	return ms
 }
 
-func newMethod(name string, kv ...attribute.KeyValue) *method {
-	kv = append([]attribute.KeyValue{systemGRPC, methodKey.String(name)}, kv...)
-	return &method{name: name, active: red.NewGauge(false, kv...)}
+func newMethod(name string) *method {
+	return &method{name: name, active: red.NewGauge(false, systemGRPC, methodKey.String(name))}
 }
 
 // lookup returns the recognised method named name, or nil.

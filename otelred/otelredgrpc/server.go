@@ -109,7 +109,7 @@ func NewServer(opts ...Option) (*Server, error) {
 	}
 	s.series = red.NewCache(cfg.limit, s.newSeries, func(_ string, o uint64) *red.Series { return s.overflow[o] })
 	for o := range s.overflow {
-		s.overflow[o] = s.buildSeries(otelred.Overflow, uint64(o), red.OverflowKey.Bool(true))
+		s.overflow[o] = s.buildSeries(uint64(o), red.OverflowAttrs(methodKey)...)
 	}
 	// Register last: a reader may collect at once.
 	if _, err := meter.RegisterCallback(s.observe, s.in.Observables...); err != nil {
@@ -232,16 +232,17 @@ func (s *Server) seriesOf(m *method, o uint64) *red.Series {
 }
 
 func (s *Server) newSeries(name string, o uint64) *red.Series {
-	return s.buildSeries(name, o)
+	return s.buildSeries(o, methodKey.String(name))
 }
 
-// buildSeries builds the attribute set of a method and an outcome.
-func (s *Server) buildSeries(name string, o uint64, extra ...attribute.KeyValue) *red.Series {
-	kv := []attribute.KeyValue{systemGRPC, methodKey.String(name), statusKey.String(statusNames[o])}
+// buildSeries builds the attribute set of an outcome and of method, the
+// attributes that name the method.
+func (s *Server) buildSeries(o uint64, method ...attribute.KeyValue) *red.Series {
+	kv := append([]attribute.KeyValue{systemGRPC, statusKey.String(statusNames[o])}, method...)
 	if s.failed[o] {
 		kv = append(kv, errorTypeKey.String(errorTypes[o]))
 	}
-	return red.NewSeries(s.failed[o], append(kv, extra...)...)
+	return red.NewSeries(s.failed[o], kv...)
 }
 
 // observe reports the calls in progress from the Server's own counts.
