@@ -9,21 +9,18 @@ import (
 	"strings"
 	"testing"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-
 	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/otelred/internal/redtest"
 )
 
 func newOpsHarness(t *testing.T, opts ...otelred.Option) (*harness, *otelred.Operations) {
 	t.Helper()
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	t.Cleanup(func() { mp.Shutdown(context.Background()) })
-	ops, err := otelred.NewOperations(append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
+	r := redtest.NewReader(t, otelred.ScopeName)
+	ops, err := otelred.NewOperations(append([]otelred.Option{otelred.WithMeterProvider(r.Provider)}, opts...)...)
 	if err != nil {
 		t.Fatalf("NewOperations: %v", err)
 	}
-	return &harness{t: t, provider: mp, reader: reader}, ops
+	return &harness{Reader: r, t: t}, ops
 }
 
 var opDuration = otelred.Semconv.OperationNames().Duration

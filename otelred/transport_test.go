@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/otelred/internal/redtest"
 )
 
 // clientHarness is a MeterProvider with a ManualReader and a Transport on
@@ -27,15 +27,13 @@ type clientHarness struct {
 
 func newClientHarness(t *testing.T, base http.RoundTripper, opts ...otelred.Option) *clientHarness {
 	t.Helper()
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	t.Cleanup(func() { mp.Shutdown(context.Background()) })
-	tr, err := otelred.NewTransport(base, append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
+	r := redtest.NewReader(t, otelred.ScopeName)
+	tr, err := otelred.NewTransport(base, append([]otelred.Option{otelred.WithMeterProvider(r.Provider)}, opts...)...)
 	if err != nil {
 		t.Fatalf("NewTransport: %v", err)
 	}
 	return &clientHarness{
-		harness: &harness{t: t, provider: mp, reader: reader},
+		harness: &harness{Reader: r, t: t},
 		client:  &http.Client{Transport: tr},
 	}
 }
