@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otelred/otelred/internal/otelenv"
+	"github.com/otelred/otelred/otelred/internal/red"
 )
 
 // ErrInvalidOption is wrapped by every error [New] returns for a bad option.
@@ -24,6 +25,12 @@ const DefaultCardinalityLimit = 1000
 // overrides an earlier one of the same kind.
 type Option interface {
 	apply(*config) error
+
+	// Adapt applies the option for an adapter of this module that takes
+	// the options every instrumentation shares, [WithMeterProvider] and
+	// [WithCardinalityLimit], such as otelredgrpc.NewServer. Any other
+	// option is an error there. Only this module can call it.
+	Adapt(*red.Settings) error
 }
 
 type optionFunc func(*config) error

@@ -16,6 +16,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/test/bufconn"
 
+	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/otelred/otelredgrpc"
 )
 
@@ -26,7 +27,7 @@ func Example() {
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer provider.Shutdown(context.Background())
 
-	red, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(provider))
+	red, err := otelredgrpc.NewServer(otelred.WithMeterProvider(provider))
 	if err != nil {
 		panic(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/otelred/internal/redtest"
 	"github.com/otelred/otelred/otelred/otelredgrpc"
 )
@@ -34,7 +35,7 @@ type harness struct {
 func newHarness(t *testing.T, opts ...otelredgrpc.Option) *harness {
 	t.Helper()
 	r := redtest.NewReader(t, otelredgrpc.ScopeName)
-	s, err := otelredgrpc.NewServer(append([]otelredgrpc.Option{otelredgrpc.WithMeterProvider(r.Provider)}, opts...)...)
+	s, err := otelredgrpc.NewServer(append([]otelredgrpc.Option{otelred.WithMeterProvider(r.Provider)}, opts...)...)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
 	}
