@@ -138,13 +138,7 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	// grpc-go calls unary interceptors for registered methods only.
 	c := s.start(fullMethod, true)
 	returned := false
-	defer func() {
-		o := outcomePanic
-		if returned {
-			o = outcomeOf(err)
-		}
-		s.end(ctx, c, o)
-	}()
+	defer func() { s.end(ctx, c, returned, err) }()
 	resp, err = handler(ctx, req)
 	returned = true
 	return resp, err
@@ -160,13 +154,7 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 	}
 	c := s.start(fullMethod, registered)
 	returned := false
-	defer func() {
-		o := outcomePanic
-		if returned {
-			o = outcomeOf(err)
-		}
-		s.end(ctx, c, o)
-	}()
+	defer func() { s.end(ctx, c, returned, err) }()
 	err = handler(srv, ss)
 	returned = true
 	return err
@@ -201,11 +189,16 @@ func (s *Server) start(fullMethod string, registered bool) call {
 	return call{name: name, m: m, active: g, start: time.Since(s.epoch)}
 }
 
-// end records the call with outcome o. A method not recognised yet is
-// recognised now unless the call ended in UNIMPLEMENTED, grpc-go's answer
-// to a method the server does not have.
-func (s *Server) end(ctx context.Context, c call, o uint64) {
+// end records the call, whose handler returned err or, when it did not
+// return, panicked. A method not recognised yet is recognised now unless
+// the call ended in UNIMPLEMENTED, grpc-go's answer to a method the server
+// does not have.
+func (s *Server) end(ctx context.Context, c call, returned bool, err error) {
 	secs := (time.Since(s.epoch) - c.start).Seconds()
+	o := outcomePanic
+	if returned {
+		o = outcomeOf(err)
+	}
 	c.active.Dec()
 	m := c.m
 	if m == nil {
