@@ -7,12 +7,8 @@ import (
 )
 
 func TestServiceName(t *testing.T) {
-	for _, tc := range []struct {
-		name         string
-		serviceName  string // OTEL_SERVICE_NAME
-		resourceAttr string // OTEL_RESOURCE_ATTRIBUTES
-		want         string
-	}{
+	// serviceName is OTEL_SERVICE_NAME, resourceAttr OTEL_RESOURCE_ATTRIBUTES.
+	for _, tc := range []struct{ name, serviceName, resourceAttr, want string }{
 		{"neither variable names it", "", "team=payments", ""},
 		{"OTEL_SERVICE_NAME names it", "checkout", "", "checkout"},
 		{"OTEL_SERVICE_NAME wins over service.name", " checkout ", "service.name=cart", "checkout"},
