@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelred/otelred/otelred"
@@ -28,11 +29,9 @@ type harness struct {
 
 func newHarness(t *testing.T, opts ...otelred.Option) *harness {
 	t.Helper()
-	r := redtest.NewReader(t, otelred.ScopeName)
-	mw, err := otelred.New(append([]otelred.Option{otelred.WithMeterProvider(r.Provider)}, opts...)...)
-	if err != nil {
-		t.Fatalf("otelred.New: %v", err)
-	}
+	r, mw := redtest.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (func(http.Handler) http.Handler, error) {
+		return otelred.New(append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
+	})
 	return &harness{Reader: r, t: t, mw: mw}
 }
 

@@ -9,17 +9,17 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/otelred/internal/redtest"
 )
 
 func newOpsHarness(t *testing.T, opts ...otelred.Option) (*harness, *otelred.Operations) {
 	t.Helper()
-	r := redtest.NewReader(t, otelred.ScopeName)
-	ops, err := otelred.NewOperations(append([]otelred.Option{otelred.WithMeterProvider(r.Provider)}, opts...)...)
-	if err != nil {
-		t.Fatalf("NewOperations: %v", err)
-	}
+	r, ops := redtest.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (*otelred.Operations, error) {
+		return otelred.NewOperations(append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
+	})
 	return &harness{Reader: r, t: t}, ops
 }
 

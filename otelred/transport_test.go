@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelred/otelred/otelred"
@@ -27,11 +28,9 @@ type clientHarness struct {
 
 func newClientHarness(t *testing.T, base http.RoundTripper, opts ...otelred.Option) *clientHarness {
 	t.Helper()
-	r := redtest.NewReader(t, otelred.ScopeName)
-	tr, err := otelred.NewTransport(base, append([]otelred.Option{otelred.WithMeterProvider(r.Provider)}, opts...)...)
-	if err != nil {
-		t.Fatalf("NewTransport: %v", err)
-	}
+	r, tr := redtest.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (http.RoundTripper, error) {
+		return otelred.NewTransport(base, append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
+	})
 	return &clientHarness{
 		harness: &harness{Reader: r, t: t},
 		client:  &http.Client{Transport: tr},

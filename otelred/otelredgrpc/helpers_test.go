@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -34,11 +35,9 @@ type harness struct {
 
 func newHarness(t *testing.T, opts ...otelredgrpc.Option) *harness {
 	t.Helper()
-	r := redtest.NewReader(t, otelredgrpc.ScopeName)
-	s, err := otelredgrpc.NewServer(append([]otelredgrpc.Option{otelred.WithMeterProvider(r.Provider)}, opts...)...)
-	if err != nil {
-		t.Fatalf("NewServer: %v", err)
-	}
+	r, s := redtest.Build(t, otelredgrpc.ScopeName, func(mp metric.MeterProvider) (*otelredgrpc.Server, error) {
+		return otelredgrpc.NewServer(append([]otelredgrpc.Option{otelred.WithMeterProvider(mp)}, opts...)...)
+	})
 	return &harness{Reader: r, t: t, red: s}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
@@ -32,6 +33,18 @@ func NewReader(t testing.TB, scope string) *Reader {
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(manual))
 	t.Cleanup(func() { mp.Shutdown(context.Background()) })
 	return &Reader{Provider: mp, Manual: manual, t: t, scope: scope}
+}
+
+// Build returns a Reader of scope and what build makes with its
+// MeterProvider, or fails the test.
+func Build[T any](t testing.TB, scope string, build func(metric.MeterProvider) (T, error)) (*Reader, T) {
+	t.Helper()
+	r := NewReader(t, scope)
+	v, err := build(r.Provider)
+	if err != nil {
+		t.Fatalf("building on the test's MeterProvider: %v", err)
+	}
+	return r, v
 }
 
 // Collect collects once, or fails the test.
