@@ -13,13 +13,13 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
-	"github.com/otelred/otelred/otelred/internal/redtest"
 )
 
 // harness is a MeterProvider with a ManualReader and the middleware on it.
 type harness struct {
-	*redtest.Reader
+	*testsupport.Reader
 	t  *testing.T
 	mw func(http.Handler) http.Handler
 	// served counts requests that have left the middleware, so a test can
@@ -29,7 +29,7 @@ type harness struct {
 
 func newHarness(t *testing.T, opts ...otelred.Option) *harness {
 	t.Helper()
-	r, mw := redtest.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (func(http.Handler) http.Handler, error) {
+	r, mw := testsupport.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (func(http.Handler) http.Handler, error) {
 		return otelred.New(append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
 	})
 	return &harness{Reader: r, t: t, mw: mw}
@@ -83,16 +83,16 @@ func (h *harness) send(s *httptest.Server, req *http.Request) *http.Response {
 	return resp
 }
 
-// The readings of redtest, for otelred's scope.
+// The readings of testsupport, for otelred's scope.
 func (h *harness) collect() metricdata.ResourceMetrics  { h.t.Helper(); return h.Collect() }
 func (h *harness) counts(name string) map[string]uint64 { h.t.Helper(); return h.Counts(name) }
 func (h *harness) sums(name string) map[string]int64    { h.t.Helper(); return h.Sums(name) }
 func find(t *testing.T, rm metricdata.ResourceMetrics, name string) metricdata.Metrics {
 	t.Helper()
-	return redtest.Find(t, rm, otelred.ScopeName, name)
+	return testsupport.Find(t, rm, otelred.ScopeName, name)
 }
-func attrs(s attribute.Set) string        { return redtest.Attrs(s) }
-func render[V any](m map[string]V) string { return redtest.Render(m) }
+func attrs(s attribute.Set) string        { return testsupport.Attrs(s) }
+func render[V any](m map[string]V) string { return testsupport.Render(m) }
 
 // duration is the semconv histogram's name.
 var duration = otelred.Semconv.Names().Duration
@@ -108,7 +108,7 @@ func series(method, route string, status int, errorType string) string {
 
 func wantCounts(t *testing.T, got map[string]uint64, want map[string]uint64) {
 	t.Helper()
-	redtest.WantEqual(t, "counts", got, want)
+	testsupport.WantEqual(t, "counts", got, want)
 }
 
 // quietLog drops the server's log of recovered panics and superfluous

@@ -11,13 +11,13 @@ import (
 
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
-	"github.com/otelred/otelred/otelred/internal/redtest"
 )
 
 func newOpsHarness(t *testing.T, opts ...otelred.Option) (*harness, *otelred.Operations) {
 	t.Helper()
-	r, ops := redtest.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (*otelred.Operations, error) {
+	r, ops := testsupport.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (*otelred.Operations, error) {
 		return otelred.NewOperations(append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
 	})
 	return &harness{Reader: r, t: t}, ops

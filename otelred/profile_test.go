@@ -13,8 +13,8 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
-	"github.com/otelred/otelred/otelred/internal/redtest"
 )
 
 // usersAndFail is the mux both profiles are checked with.
@@ -284,7 +284,7 @@ func TestServiceNameFromTheProvider(t *testing.T) {
 		{"WithService wins over the provider's", []otelred.Option{otelred.WithService("explicit")}, "explicit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := redtest.NewReader(t, otelred.ScopeName)
+			r := testsupport.NewReader(t, otelred.ScopeName)
 			opts := append([]otelred.Option{
 				otelred.WithMeterProvider(namedProvider{r.Provider, "from-resource"}),
 				otelred.WithProfile(otelred.Classic),

@@ -15,8 +15,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
-	"github.com/otelred/otelred/otelred/internal/redtest"
 )
 
 // clientHarness is a MeterProvider with a ManualReader and a Transport on
@@ -28,7 +28,7 @@ type clientHarness struct {
 
 func newClientHarness(t *testing.T, base http.RoundTripper, opts ...otelred.Option) *clientHarness {
 	t.Helper()
-	r, tr := redtest.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (http.RoundTripper, error) {
+	r, tr := testsupport.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (http.RoundTripper, error) {
 		return otelred.NewTransport(base, append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
 	})
 	return &clientHarness{

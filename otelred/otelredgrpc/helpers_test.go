@@ -21,36 +21,36 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
-	"github.com/otelred/otelred/otelred/internal/redtest"
 	"github.com/otelred/otelred/otelred/otelredgrpc"
 )
 
 // harness is a MeterProvider with a ManualReader and a Server on it.
 type harness struct {
-	*redtest.Reader
+	*testsupport.Reader
 	t   *testing.T
 	red *otelredgrpc.Server
 }
 
 func newHarness(t *testing.T, opts ...otelredgrpc.Option) *harness {
 	t.Helper()
-	r, s := redtest.Build(t, otelredgrpc.ScopeName, func(mp metric.MeterProvider) (*otelredgrpc.Server, error) {
+	r, s := testsupport.Build(t, otelredgrpc.ScopeName, func(mp metric.MeterProvider) (*otelredgrpc.Server, error) {
 		return otelredgrpc.NewServer(append([]otelredgrpc.Option{otelred.WithMeterProvider(mp)}, opts...)...)
 	})
 	return &harness{Reader: r, t: t, red: s}
 }
 
-// The readings of redtest, for otelredgrpc's scope and instruments.
+// The readings of testsupport, for otelredgrpc's scope and instruments.
 func (h *harness) collect() metricdata.ResourceMetrics { h.t.Helper(); return h.Collect() }
 func (h *harness) counts() map[string]uint64           { h.t.Helper(); return h.Counts(otelredgrpc.DurationName) }
 func (h *harness) active() map[string]int64            { h.t.Helper(); return h.Sums(otelredgrpc.ActiveName) }
 func find(t *testing.T, rm metricdata.ResourceMetrics, name string) metricdata.Metrics {
 	t.Helper()
-	return redtest.Find(t, rm, otelredgrpc.ScopeName, name)
+	return testsupport.Find(t, rm, otelredgrpc.ScopeName, name)
 }
-func attrs(s attribute.Set) string        { return redtest.Attrs(s) }
-func render[V any](m map[string]V) string { return redtest.Render(m) }
+func attrs(s attribute.Set) string        { return testsupport.Attrs(s) }
+func render[V any](m map[string]V) string { return testsupport.Render(m) }
 
 // series spells the attribute set of one duration series; errorType is
 // empty for successes.
@@ -70,7 +70,7 @@ func inFlight(method string) string { return "rpc.method=" + method + ",rpc.syst
 
 func wantCounts[V any](t *testing.T, what string, got, want map[string]V) {
 	t.Helper()
-	redtest.WantEqual(t, what, got, want)
+	testsupport.WantEqual(t, what, got, want)
 }
 
 // The test service, described by hand so that no generated code is

@@ -1,7 +1,4 @@
-// Package redtest holds what the tests of otelred's packages share: a
-// MeterProvider on a ManualReader, and the reading of what it collects, per
-// attribute set. Only tests import it.
-package redtest
+package testsupport
 
 import (
 	"context"
@@ -17,7 +14,8 @@ import (
 )
 
 // Reader is a MeterProvider with a ManualReader, shut down when the test
-// ends. Its methods read the metrics of one instrumentation scope.
+// ends. Its methods read the metrics of one instrumentation scope, per
+// attribute set.
 type Reader struct {
 	Provider *sdkmetric.MeterProvider
 	Manual   *sdkmetric.ManualReader
