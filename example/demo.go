@@ -30,6 +30,9 @@ const (
 	providerShutdownTimeout = 15 * time.Second
 )
 
+// debugPath is where the demo serves the live RED page.
+const debugPath = "/debug/red"
+
 // defaultServiceName names the service when neither OTEL_SERVICE_NAME nor a
 // service.name in OTEL_RESOURCE_ATTRIBUTES does. It is also the job name in
 // prometheus/prometheus.yml.
@@ -177,6 +180,7 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 	cfg := d.opts.config
 	cfg.Naming = d.profile.String()
 	cfg.RuntimeMetrics = true
+	cfg.DebugPage = true // the live RED page, whatever the exporters
 	if cfg.Boundaries == nil {
 		b, err := histogramBoundaries(d.profile)
 		if err != nil {
@@ -220,7 +224,9 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 		otelred.WithMeterProvider(p),
 		otelred.WithProfile(d.profile),
 	}
-	mw, err := otelred.New(common...)
+	// Neither the scrapes nor the RED page's own refreshes are the
+	// service's traffic.
+	mw, err := otelred.New(append(common, otelred.WithExcludedPaths("/metrics", debugPath))...)
 	if err != nil {
 		return nil, err
 	}
@@ -243,6 +249,7 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 	if h := p.Handler(); h != nil {
 		mux.Handle("GET /metrics", h)
 	}
+	mux.Handle("GET "+debugPath, p.DebugHandler())
 	h := mw(mux)
 	if d.opts.tracing {
 		d.tracing = newTracing(p.Resource)
@@ -360,6 +367,9 @@ func (d *demo) banner() string {
 	b.WriteString("  POST /orders       201 after calling GET " + dependencyPath + " on itself and processing the order; 502 if the call fails\n")
 	if d.provider != nil && d.provider.Handler() != nil {
 		b.WriteString("  GET /metrics       the Prometheus exposition\n")
+	}
+	if d.provider != nil {
+		b.WriteString("  GET " + debugPath + "     the live RED page, in a browser\n")
 	}
 	if d.tracing != nil {
 		b.WriteString("tracing: every response has an " + traceIDHeader + " header; /metrics in OpenMetrics (Accept: application/openmetrics-text) shows it on the histograms' buckets, as exemplars\n")

@@ -104,6 +104,17 @@ type Config struct {
 	// The zero value means off. No environment variable sets it.
 	RuntimeMetrics bool `json:"runtime_metrics,omitempty" yaml:"runtime_metrics,omitempty"`
 
+	// DebugPage makes [Provider.DebugHandler] serve the live RED page even
+	// when the Prometheus exporter does not run, by giving the provider a
+	// ManualReader for the page alone. Every reader aggregates each
+	// measurement on its own, so that reader makes recording cost about
+	// twice as much. With the Prometheus exporter, the page reads its
+	// reader, and DebugPage adds nothing.
+	//
+	// By default (false), the page is there only with the Prometheus
+	// exporter. No environment variable sets it.
+	DebugPage bool `json:"debug_page,omitempty" yaml:"debug_page,omitempty"`
+
 	// Prometheus configures the pull exporter.
 	Prometheus Prometheus `json:"prometheus" yaml:"prometheus"`
 	// OTLP configures the push exporter.
