@@ -100,7 +100,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Feed collects, unless the last collection is younger than [Interval],
-// and returns the feed's JSON.
+// and returns the feed's JSON, as served with format=json (see the package
+// documentation).
 func (h *Handler) Feed(ctx context.Context) []byte {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -108,7 +109,7 @@ func (h *Handler) Feed(ctx context.Context) []byte {
 	if h.feed == nil {
 		h.feed = h.encode(nil)
 	}
-	return h.feed
+	return slices.Clone(h.feed)
 }
 
 // sample takes a collection when the last one is old enough.
