@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelred/otelred/otelred"
@@ -101,5 +100,3 @@ func (s testSection) row(t *testing.T, name string) testRow {
 	t.Fatalf("section %q has no row %q: %+v", s.Title, name, s.Rows)
 	return testRow{}
 }
-
-func newManual() *sdkmetric.ManualReader { return sdkmetric.NewManualReader() }

@@ -98,7 +98,7 @@ func read(rm *metricdata.ResourceMetrics, sigs []signal, at time.Time) (snapshot
 	snap := snapshot{at: at, sections: make([]section, len(sigs))}
 	if rm.Resource != nil {
 		if v, ok := rm.Resource.Set().Value(semconv.ServiceNameKey); ok {
-			snap.service = v.Emit()
+			snap.service = v.String()
 		}
 	}
 	for i := range snap.sections {
@@ -195,10 +195,10 @@ func (sig signal) readMetric(sec *section, m metricdata.Metrics) error {
 // with the port for client peers.
 func (sig signal) rowName(set *attribute.Set) string {
 	v, _ := set.Value(sig.key)
-	name := v.Emit()
+	name := v.String()
 	if sig.port != "" {
 		if p, ok := set.Value(sig.port); ok {
-			name = fmt.Sprintf("%s:%s", name, p.Emit())
+			name = fmt.Sprintf("%s:%s", name, p.String())
 		}
 	}
 	return name
