@@ -95,15 +95,6 @@ type Config struct {
 	// The zero value (nil) means the profile's [views.Default].
 	Boundaries []float64 `json:"boundaries,omitempty" yaml:"boundaries,omitempty"`
 
-	// RuntimeMetrics makes [Setup] start the Go runtime metrics of
-	// go.opentelemetry.io/contrib/instrumentation/runtime on the provider
-	// it builds (go.goroutines, go.memory.used, go.memory.allocated,
-	// go.memory.gc.goal and their kin), the saturation signals of the
-	// process. They are read when metrics are collected, never per request.
-	//
-	// The zero value means off. No environment variable sets it.
-	RuntimeMetrics bool `json:"runtime_metrics,omitempty" yaml:"runtime_metrics,omitempty"`
-
 	// DebugPage makes [Provider.DebugHandler] serve the live RED page even
 	// when the Prometheus exporter does not run, by giving the provider a
 	// ManualReader for the page alone. Every reader aggregates each
@@ -114,6 +105,15 @@ type Config struct {
 	// By default (false), the page is there only with the Prometheus
 	// exporter. No environment variable sets it.
 	DebugPage bool `json:"debug_page,omitempty" yaml:"debug_page,omitempty"`
+
+	// RuntimeMetrics makes [Setup] start the Go runtime metrics of
+	// go.opentelemetry.io/contrib/instrumentation/runtime on the provider
+	// it builds (go.goroutines, go.memory.used, go.memory.allocated,
+	// go.memory.gc.goal and their kin), the saturation signals of the
+	// process. They are read when metrics are collected, never per request.
+	//
+	// The zero value means off. No environment variable sets it.
+	RuntimeMetrics bool `json:"runtime_metrics,omitempty" yaml:"runtime_metrics,omitempty"`
 
 	// Prometheus configures the pull exporter.
 	Prometheus Prometheus `json:"prometheus" yaml:"prometheus"`
