@@ -37,7 +37,9 @@ type Provider struct {
 }
 
 // Setup builds, in one call, a MeterProvider with otelred's RED views (the
-// Naming profile's duration histogram with Boundaries, see [views.RED]),
+// Naming profile's duration histogram with Boundaries, and otelhttp's
+// duration histograms dropped unless [Config.OtelhttpMetrics]; see
+// [views.RED]),
 // the resource, and a reader for every exporter cfg lists, after applying
 // the environment to cfg ([Config.WithEnv]); with [Config.RuntimeMetrics],
 // it starts the Go runtime metrics on that provider. It never sets the global
@@ -66,6 +68,13 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 	red, err := views.RED(cfg.profile(), cfg.Boundaries)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if cfg.OtelhttpMetrics {
+		oh, err := views.Otelhttp(cfg.Boundaries)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		red = append(red, oh...)
 	}
 	res, err := cfg.resource(ctx)
 	if err != nil {
