@@ -196,7 +196,7 @@ func TestDebugPageShowsNamesAsText(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
-	mw, err := otelred.New(otelred.WithMeterProvider(p), otelred.WithExcludedPaths(debugPath),
+	mw, err := otelred.New(otelred.WithMeterProvider(p), otelred.WithFilter(func(r *http.Request) bool { return r.URL.Path != debugPath }),
 		otelred.WithRoute(func(*http.Request) string { return route }))
 	if err != nil {
 		t.Fatal(err)

@@ -227,7 +227,9 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 	}
 	// Neither the scrapes nor the RED page's own refreshes are the
 	// service's traffic.
-	mw, err := otelred.New(append(common, otelred.WithExcludedPaths("/metrics", debugPath))...)
+	mw, err := otelred.New(append(common, otelred.WithFilter(func(r *http.Request) bool {
+		return r.URL.Path != "/metrics" && r.URL.Path != debugPath
+	}))...)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,9 @@ func ExampleProvider_DebugHandler() {
 	}
 	defer p.Shutdown(ctx)
 	mw, err := otelred.New(otelred.WithMeterProvider(p),
-		otelred.WithExcludedPaths("/metrics", "/debug/red"))
+		otelred.WithFilter(func(r *http.Request) bool {
+			return r.URL.Path != "/metrics" && r.URL.Path != "/debug/red"
+		}))
 	if err != nil {
 		log.Fatal(err)
 	}
