@@ -17,8 +17,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
-
-	"github.com/otelred/otelred/views"
 )
 
 // Provider is a MeterProvider built by [Setup], with the exporters that
@@ -31,14 +29,20 @@ type Provider struct {
 	// Resource is the resource Setup built and gave the MeterProvider.
 	Resource *resource.Resource
 
-	exp *Exporter
+	exp   *Exporter
+	limit int
 }
 
 // Setup builds, in one call, a MeterProvider with otelred's RED views (the
-// Naming profile's duration histogram with Boundaries, see [views.RED]),
-// the resource, and a reader for every exporter cfg lists, after applying
-// the environment to cfg ([Config.WithEnv]); with [Config.RuntimeMetrics],
-// it starts the Go runtime metrics on that provider. It never sets the global
+// Naming profile's duration histograms with Boundaries, see [views.RED],
+// or as native histograms with [Config.Histogram] "native", see
+// [views.Exponential]), the resource, and a reader for every exporter cfg
+// lists, after applying the environment to cfg ([Config.WithEnv]); with
+// [Config.RuntimeMetrics], it starts the Go runtime metrics on that
+// provider. The SDK's per-instrument cardinality limit is set above
+// otelred's ([Config.CardinalityLimit]) and its overflow series, and never
+// below the SDK's default of 2000; an sdkmetric.WithCardinalityLimit in
+// opts overrides it. It never sets the global
 // MeterProvider; pass the Provider to otelred.WithMeterProvider, or call
 // otel.SetMeterProvider yourself.
 //
@@ -61,7 +65,7 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	red, err := views.RED(cfg.profile(), cfg.Boundaries)
+	red, err := cfg.redViews()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
@@ -73,7 +77,8 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 	if err != nil {
 		return nil, err
 	}
-	all := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithView(red...)}
+	all := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithView(red...),
+		sdkmetric.WithCardinalityLimit(sdkCardinalityLimit(cfg.cardinalityLimit()))}
 	if cfg.RuntimeMetrics {
 		all = append(all, sdkmetric.WithView(goroutines))
 	}
@@ -85,6 +90,7 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 		MeterProvider: sdkmetric.NewMeterProvider(all...),
 		Resource:      res,
 		exp:           e,
+		limit:         cfg.cardinalityLimit(),
 	}
 	if cfg.RuntimeMetrics {
 		if err := otelruntime.Start(otelruntime.WithMeterProvider(p.MeterProvider)); err != nil {
@@ -110,6 +116,12 @@ func (p *Provider) ServiceName() string {
 	v, _ := p.Resource.Set().Value("service.name")
 	return v.AsString()
 }
+
+// CardinalityLimit returns otelred's per-instrument limit,
+// [Config.CardinalityLimit] with the default applied. otelred reads it
+// through this method when it is given no limit of its own, as it reads
+// [Provider.ServiceName].
+func (p *Provider) CardinalityLimit() int { return p.limit }
 
 // Handler returns the Prometheus handler, as [Exporter.Handler] does: nil
 // when the Prometheus exporter does not run.

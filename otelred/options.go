@@ -69,7 +69,6 @@ func newConfig(ctor string, allowed uses, opts []Option) (config, error) {
 	c := config{
 		profile:  Semconv,
 		excluded: []string{"/metrics"},
-		limit:    DefaultCardinalityLimit,
 	}
 	var errs []error
 	for _, o := range opts {
@@ -94,6 +93,9 @@ func newConfig(ctor string, allowed uses, opts []Option) (config, error) {
 	}
 	if c.service == "" {
 		c.service = serviceName(c.provider)
+	}
+	if c.limit == 0 {
+		c.limit = cardinalityLimit(c.provider)
 	}
 	return c, nil
 }
@@ -216,10 +218,12 @@ func WithService(name string) Option {
 // one overflow series, whose route is [Overflow] and which carries
 // otel.metric.overflow=true; in the Semconv profile failures go to a second
 // one that also has error.type="_OTHER", so error ratios stay right.
-// Nothing is dropped. The limit should stay below the SDK's own (2000 per
-// instrument by default).
+// Nothing is dropped. The limit plus 3 should stay within the SDK's own
+// (2000 per instrument by default), which exporter.Setup raises to fit.
 //
-// By default, the limit is [DefaultCardinalityLimit].
+// By default, the limit is the MeterProvider's own when it reports one
+// with a CardinalityLimit() int method, as the Provider of exporter.Setup
+// does (its Config.CardinalityLimit); otherwise [DefaultCardinalityLimit].
 func WithCardinalityLimit(n int) Option {
 	return optionFunc(func(c *config) error {
 		if n < 1 {
@@ -267,6 +271,18 @@ func WithHosts(hosts ...string) Option {
 		}
 		return nil
 	})
+}
+
+// cardinalityLimit is the default limit: the provider's own, asked
+// through an interface as serviceName asks for the service, or
+// DefaultCardinalityLimit.
+func cardinalityLimit(mp metric.MeterProvider) int {
+	if p, ok := mp.(interface{ CardinalityLimit() int }); ok {
+		if n := p.CardinalityLimit(); n > 0 {
+			return n
+		}
+	}
+	return DefaultCardinalityLimit
 }
 
 // serviceName is the default service label: the provider's own, or the
