@@ -134,6 +134,17 @@ type Config struct {
 	// The zero value means off. No environment variable sets it.
 	RuntimeMetrics bool `json:"runtime_metrics,omitempty" yaml:"runtime_metrics,omitempty"`
 
+	// OtelhttpMetrics keeps otelhttp's own duration histograms, for a
+	// service that also wraps its handlers or clients in otelhttp: [Setup]
+	// then registers [views.Otelhttp] with Boundaries, which re-buckets them
+	// and removes their request-derived attributes. Without it, Setup's
+	// [views.RED] drops them, since otelred records the same requests and
+	// every rate over the shared Prometheus family would count each request
+	// twice; otelhttp's traces are not affected either way.
+	//
+	// The zero value means dropped. No environment variable sets it.
+	OtelhttpMetrics bool `json:"otelhttp_metrics,omitempty" yaml:"otelhttp_metrics,omitempty"`
+
 	// Prometheus configures the pull exporter.
 	Prometheus Prometheus `json:"prometheus" yaml:"prometheus"`
 	// OTLP configures the push exporter.

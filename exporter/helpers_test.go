@@ -6,7 +6,6 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -187,19 +186,4 @@ func (s *errSink) waitFor(ctx context.Context, n int) bool {
 		}
 	}
 	return true
-}
-
-// settleGoroutines polls until at most n goroutines run, and returns the
-// last count.
-func settleGoroutines(n int) int {
-	deadline := time.Now().Add(5 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		got := runtime.NumGoroutine()
-		if got <= n || time.Now().After(deadline) {
-			return got
-		}
-		<-tick.C
-	}
 }

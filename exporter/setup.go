@@ -17,6 +17,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/instrumentation"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/otelred/otelred/views"
 )
 
 // Provider is a MeterProvider built by [Setup], with the exporters that
@@ -34,8 +36,9 @@ type Provider struct {
 }
 
 // Setup builds, in one call, a MeterProvider with otelred's RED views (the
-// Naming profile's duration histograms with Boundaries, see [views.RED],
-// or as native histograms with [Config.Histogram] "native", see
+// Naming profile's duration histograms with Boundaries, or as native
+// histograms with [Config.Histogram] "native", and otelhttp's duration
+// histograms dropped unless [Config.OtelhttpMetrics]; see [views.RED] and
 // [views.Exponential]), the resource, and a reader for every exporter cfg
 // lists, after applying the environment to cfg ([Config.WithEnv]); with
 // [Config.RuntimeMetrics], it starts the Go runtime metrics on that
@@ -68,6 +71,13 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 	red, err := cfg.redViews()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if cfg.OtelhttpMetrics {
+		oh, err := views.Otelhttp(cfg.Boundaries)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		red = append(red, oh...)
 	}
 	res, err := cfg.resource(ctx)
 	if err != nil {

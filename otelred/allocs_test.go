@@ -44,7 +44,7 @@ func TestAllocsAdded(t *testing.T) {
 			reader := sdkmetric.NewManualReader()
 			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 			defer mp.Shutdown(context.Background())
-			mw, err := otelred.New(otelred.WithMeterProvider(mp), otelred.WithProfile(tc.profile))
+			mw, err := otelred.New(otelred.WithMeterProvider(mp), otelred.WithProfile(tc.profile), otelred.WithService("shop"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +97,7 @@ func TestAllocsAddedByTheTransport(t *testing.T) {
 			t.Run(tc.name+"/"+p.String(), func(t *testing.T) {
 				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 				defer mp.Shutdown(context.Background())
-				tr, err := otelred.NewTransport(tc.base, otelred.WithMeterProvider(mp), otelred.WithProfile(p))
+				tr, err := otelred.NewTransport(tc.base, otelred.WithMeterProvider(mp), otelred.WithProfile(p), otelred.WithService("shop"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -133,7 +133,7 @@ func TestAllocsOfOperations(t *testing.T) {
 			t.Run(tc.name+"/"+p.String(), func(t *testing.T) {
 				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 				defer mp.Shutdown(context.Background())
-				ops, err := otelred.NewOperations(otelred.WithMeterProvider(mp), otelred.WithProfile(p))
+				ops, err := otelred.NewOperations(otelred.WithMeterProvider(mp), otelred.WithProfile(p), otelred.WithService("shop"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -146,6 +146,46 @@ func TestAllocsOfOperations(t *testing.T) {
 					t.Errorf("allocations per operation: %v, want 0", got)
 				}
 			})
+		}
+	}
+}
+
+// TestAllocsRouterAndAdapterPaths guards the paths of routers that hand
+// the route over with SetRoute, and of framework adapters built on
+// Server: no allocation per request in steady state, in both profiles.
+func TestAllocsRouterAndAdapterPaths(t *testing.T) {
+	for _, profile := range []otelred.Profile{otelred.Semconv, otelred.Classic} {
+		reader := sdkmetric.NewManualReader()
+		mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+		defer mp.Shutdown(context.Background())
+		opts := []otelred.Option{otelred.WithMeterProvider(mp), otelred.WithProfile(profile), otelred.WithService("shop")}
+		mw, err := otelred.New(opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := otelred.NewServer(opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		routed := mw(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			otelred.SetRoute(w, "/users/{id}")
+			w.WriteHeader(http.StatusOK)
+		}))
+		req := httptest.NewRequest("GET", "/users/42", nil)
+		rec := httptest.NewRecorder()
+		for _, tc := range []struct {
+			name string
+			run  func()
+		}{
+			{"SetRoute", func() { routed.ServeHTTP(rec, req) }},
+			{"Server", func() { srv.Start(req, "/users/:id").End("/users/:id", 200, false) }},
+		} {
+			for range 10 { // fill the caches
+				tc.run()
+			}
+			if got := testing.AllocsPerRun(500, tc.run); got != 0 {
+				t.Errorf("%v, %s: %v allocations per request, want 0", profile, tc.name, got)
+			}
 		}
 	}
 }

@@ -120,7 +120,7 @@ func contains(s, sub string) bool {
 func TestCollectingWhileNewRuns(t *testing.T) {
 	for _, p := range []otelred.Profile{otelred.Semconv, otelred.Classic} {
 		t.Run(p.String(), func(t *testing.T) {
-			h := newHarness(t, otelred.WithProfile(p))
+			h := newHarness(t, otelred.WithProfile(p), otelred.WithService("shop"))
 			mp := h.provider
 			stop := make(chan struct{})
 			done := make(chan struct{})
@@ -136,7 +136,7 @@ func TestCollectingWhileNewRuns(t *testing.T) {
 				}
 			}()
 			for range 50 {
-				if _, err := otelred.New(otelred.WithMeterProvider(mp), otelred.WithProfile(p)); err != nil {
+				if _, err := otelred.New(otelred.WithMeterProvider(mp), otelred.WithProfile(p), otelred.WithService("shop")); err != nil {
 					t.Error(err)
 				}
 			}

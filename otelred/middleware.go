@@ -25,8 +25,9 @@ import (
 //     other than 101 do not count), or 200 if it sent none, as net/http does;
 //   - names the route from r.Pattern of the same request after the handler
 //     returns, reduced to its path template ("GET /users/{id}" becomes
-//     "/users/{id}"), or with [WithRoute]; requests that matched no route
-//     share the value [Unmatched];
+//     "/users/{id}"), or from what a router hands over with [SetRoute], or
+//     with [WithRoute]; requests that matched no route share the value
+//     [Unmatched];
 //   - records a panicking handler as a failure (error.type "panic", status
 //     500 unless one was sent) and lets the panic continue unchanged, so
 //     [http.ErrAbortHandler] still reaches net/http.
@@ -41,11 +42,7 @@ import (
 // request path itself never fails because of instrumentation. Wrapping a
 // nil handler panics at once.
 func New(opts ...Option) (func(http.Handler) http.Handler, error) {
-	cfg, err := newConfig("New", forServer, opts)
-	if err != nil {
-		return nil, err
-	}
-	m, err := newMiddleware(cfg)
+	m, err := newMiddleware("New", opts)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +91,13 @@ func unpackSeries(c uint64) (status int, method uint8, panicked bool) {
 	return int(int32(uint32(c >> 32))), uint8(c >> 1), c&1 != 0
 }
 
-func newMiddleware(cfg config) (*middleware, error) {
+// newMiddleware builds the state of the constructor named ctor, which
+// takes the server's options.
+func newMiddleware(ctor string, opts []Option) (*middleware, error) {
+	cfg, err := newConfig(ctor, forServer, opts)
+	if err != nil {
+		return nil, err
+	}
 	p := &profiles[cfg.profile]
 	m := &middleware{
 		cfg:     cfg,
@@ -106,7 +109,6 @@ func newMiddleware(cfg config) (*middleware, error) {
 	m.writers.New = func() any { return new(writer) }
 
 	meter := cfg.meter()
-	var err error
 	if m.Instruments, err = red.NewInstruments(meter, p.server.spec(p.boundaries)); err != nil {
 		return nil, err
 	}
@@ -125,6 +127,7 @@ func newMiddleware(cfg config) (*middleware, error) {
 	if _, err := meter.RegisterCallback(m.observe, m.Observables...); err != nil {
 		return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
 	}
+	checkOtelhttp(cfg.provider, profiles[Semconv].server.names.Duration) // otelhttp's name too
 	return m, nil
 }
 
@@ -148,7 +151,7 @@ type handler struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := h.m
-	if m.excluded(r) {
+	if m.skip(r) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
@@ -177,9 +180,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		code := seriesCode(status, method, !served && m.names.ErrorType != "")
 		var s *red.Series
 		if m.byRoute {
-			s = h.routedSeries(r, g, route, pattern, code)
+			s = h.routedSeries(r, rw, g, route, pattern, code)
 		} else {
-			s = m.series.Get(h.routeAfter(r), code)
+			s = m.series.Get(h.routeAfter(r, rw), code)
 		}
 		m.record(r.Context(), s, status, !served, secs)
 		if served { // after a panic the writer may still be in use up the stack
@@ -191,16 +194,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	served = true
 }
 
-func (m *middleware) excluded(r *http.Request) bool {
-	if r.URL == nil {
-		return false
+// skip reports whether r is left unrecorded: by the WithFilter function,
+// or else when its path is the default metrics path.
+func (m *middleware) skip(r *http.Request) bool {
+	if m.cfg.filter != nil {
+		return !m.cfg.filter(r)
 	}
-	for _, p := range m.cfg.excluded {
-		if r.URL.Path == p {
-			return true
-		}
-	}
-	return false
+	return r.URL != nil && r.URL.Path == defaultMetricsPath
 }
 
 // routedSeries finds the attribute set, of the given code, of a request
@@ -209,10 +209,10 @@ func (m *middleware) excluded(r *http.Request) bool {
 // pattern on the request, the route is the same, and g, the route's own
 // gauge, remembers where the route's series are: the map by route is not
 // consulted a second time.
-func (h *handler) routedSeries(r *http.Request, g *red.Gauge, route, pattern string, code uint64) *red.Series {
+func (h *handler) routedSeries(r *http.Request, rw *writer, g *red.Gauge, route, pattern string, code uint64) *red.Series {
 	m := h.m
-	if m.cfg.route != nil || r.Pattern != pattern || g == m.routesOverflow {
-		return m.series.Get(h.routeAfter(r), code)
+	if m.cfg.route != nil || rw.route != "" || r.Pattern != pattern || g == m.routesOverflow {
+		return m.series.Get(h.routeAfter(r, rw), code)
 	}
 	if rt := g.Series.Load(); rt != nil {
 		return m.series.GetIn(rt, route, code)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"go.opentelemetry.io/otel"
@@ -37,7 +36,7 @@ type config struct {
 	profile  Profile
 	route    func(*http.Request) string
 	isError  func(status int) bool
-	excluded []string
+	filter   func(*http.Request) bool
 	service  string
 	limit    int
 	hosts    []string // nil: any, up to maxHosts
@@ -48,27 +47,26 @@ type uses uint8
 
 const (
 	usesRoute uses = 1 << iota
-	usesExcludedPaths
+	usesFilter
 	usesErrorStatus
 	usesHosts
 )
 
 // What each constructor takes, besides the options every one does.
 const (
-	forServer    = usesRoute | usesExcludedPaths | usesErrorStatus
+	forServer    = usesRoute | usesFilter | usesErrorStatus
 	forClient    = usesErrorStatus | usesHosts
 	forOperation = 0
 )
 
-var usesNames = [...]string{"WithRoute", "WithExcludedPaths", "WithErrorStatus", "WithHosts"}
+var usesNames = [...]string{"WithRoute", "WithFilter", "WithErrorStatus", "WithHosts"}
 
 // newConfig applies opts for the constructor named ctor, which takes the
 // options marked in allowed: an option it does not take is an error, so
 // that a misplaced one does not go unnoticed.
 func newConfig(ctor string, allowed uses, opts []Option) (config, error) {
 	c := config{
-		profile:  Semconv,
-		excluded: []string{"/metrics"},
+		profile: Semconv,
 	}
 	var errs []error
 	for _, o := range opts {
@@ -93,6 +91,11 @@ func newConfig(ctor string, allowed uses, opts []Option) (config, error) {
 	}
 	if c.service == "" {
 		c.service = serviceName(c.provider)
+	}
+	if c.service == "" && profiles[c.profile].server.names.Service != "" {
+		return config{}, fmt.Errorf("%w: %s: the %v profile labels every series with the service, and its name is not known: "+
+			"pass WithService, set OTEL_SERVICE_NAME, or use a MeterProvider that reports its resource's service.name, as exporter.Setup's does",
+			ErrInvalidOption, ctor, c.profile)
 	}
 	if c.limit == 0 {
 		c.limit = cardinalityLimit(c.provider)
@@ -174,21 +177,26 @@ func WithErrorStatus(isError func(status int) bool) Option {
 	})
 }
 
-// WithExcludedPaths sets the request paths that record nothing at all, such
-// as health checks and the metrics endpoint. Each path is compared exactly
-// with r.URL.Path and must begin with "/". Calling it with no paths records
-// every request.
+// defaultMetricsPath is the path left unrecorded when no [WithFilter] is
+// given: the Prometheus endpoint's own.
+const defaultMetricsPath = "/metrics"
+
+// WithFilter sets the function that decides which requests are recorded:
+// those for which it returns true. The others record nothing at all, not
+// even in flight; use it for health checks (by path prefix, method or
+// header) and for the metrics endpoint. It is called before the handler,
+// on every request, so it should be cheap.
 //
-// By default, "/metrics" is excluded.
-func WithExcludedPaths(paths ...string) Option {
+// By default, every request is recorded except those whose path is
+// exactly "/metrics"; a filter replaces that default, so a service that
+// serves /metrics through the middleware should leave it out itself.
+func WithFilter(f func(r *http.Request) bool) Option {
 	return optionFunc(func(c *config) error {
-		c.used |= usesExcludedPaths
-		for _, p := range paths {
-			if !strings.HasPrefix(p, "/") {
-				return fmt.Errorf("%w: WithExcludedPaths: path %q does not begin with \"/\"", ErrInvalidOption, p)
-			}
+		c.used |= usesFilter
+		if f == nil {
+			return fmt.Errorf("%w: WithFilter(nil)", ErrInvalidOption)
 		}
-		c.excluded = append([]string(nil), paths...)
+		c.filter = f
 		return nil
 	})
 }
@@ -199,10 +207,13 @@ func WithExcludedPaths(paths ...string) Option {
 //
 // By default, the service is the resource's service.name when the
 // MeterProvider reports it with a ServiceName() string method, as the
-// Provider of exporter.Setup does; otherwise it is named the way the
-// OpenTelemetry SDK names its default resource: OTEL_SERVICE_NAME, else
-// service.name from OTEL_RESOURCE_ATTRIBUTES, else "unknown_service:" and
-// the executable's name.
+// Provider of exporter.Setup does; otherwise it is what the OpenTelemetry
+// SDK reads from the environment for its resource: OTEL_SERVICE_NAME, else
+// service.name from OTEL_RESOURCE_ATTRIBUTES. A MeterProvider of the SDK
+// does not report its resource, so on one built by hand with a resource of
+// its own, pass the same name here. When the Classic profile's service is
+// known none of these ways, the constructor returns an error rather than
+// label every series "unknown_service".
 func WithService(name string) Option {
 	return optionFunc(func(c *config) error {
 		if name == "" {
@@ -286,7 +297,8 @@ func cardinalityLimit(mp metric.MeterProvider) int {
 }
 
 // serviceName is the default service label: the provider's own, or the
-// one the SDK's default resource would have. otelred does not import the
+// one the SDK's default resource would take from the environment, or ""
+// when neither is known. otelred does not import the
 // SDK, so it asks the provider through an interface, and otherwise reads
 // the environment as the SDK does (the last service.name wins).
 func serviceName(mp metric.MeterProvider) string {
@@ -308,12 +320,5 @@ func serviceName(mp metric.MeterProvider) string {
 			name = v
 		}
 	}
-	if name != "" {
-		return name
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return "unknown_service:go"
-	}
-	return "unknown_service:" + filepath.Base(exe)
+	return name
 }

@@ -22,7 +22,7 @@ func TestBadOptionsAreErrorsNamingTheOption(t *testing.T) {
 		{"an unknown profile", otelred.WithProfile(otelred.Profile(7)), "WithProfile(7)"},
 		{"a nil route function", otelred.WithRoute(nil), "WithRoute(nil)"},
 		{"a nil error rule", otelred.WithErrorStatus(nil), "WithErrorStatus(nil)"},
-		{"an excluded path without a slash", otelred.WithExcludedPaths("/ok", "healthz"), `"healthz"`},
+		{"a nil filter", otelred.WithFilter(nil), "WithFilter(nil)"},
 		{"an empty service name", otelred.WithService(""), `WithService("")`},
 		{"a zero cardinality limit", otelred.WithCardinalityLimit(0), "WithCardinalityLimit(0)"},
 		{"a nil option", nil, "nil Option"},
@@ -99,7 +99,7 @@ func TestInstrumentErrorsComeBackFromNew(t *testing.T) {
 		{otelred.Semconv, "callback"},
 	} {
 		t.Run(tc.fail, func(t *testing.T) {
-			_, err := otelred.New(otelred.WithMeterProvider(failingProvider{fail: tc.fail}), otelred.WithProfile(tc.profile))
+			_, err := otelred.New(otelred.WithMeterProvider(failingProvider{fail: tc.fail}), otelred.WithProfile(tc.profile), otelred.WithService("shop"))
 			if !errors.Is(err, errRefused) || !strings.Contains(err.Error(), tc.fail) {
 				t.Errorf("New error = %v, want the refusal naming %s", err, tc.fail)
 			}
@@ -129,7 +129,7 @@ func TestOptionsThatDoNotApplyAreErrors(t *testing.T) {
 	}{
 		{"New", second(otelred.New(otelred.WithHosts("api.example"))), "WithHosts does not apply to New"},
 		{"NewTransport", second(otelred.NewTransport(nil, route)), "WithRoute does not apply to NewTransport"},
-		{"NewTransport", second(otelred.NewTransport(nil, otelred.WithExcludedPaths("/x"))), "WithExcludedPaths does not apply to NewTransport"},
+		{"NewTransport", second(otelred.NewTransport(nil, otelred.WithFilter(func(*http.Request) bool { return true }))), "WithFilter does not apply to NewTransport"},
 		{"NewOperations", second(otelred.NewOperations(otelred.WithErrorStatus(func(int) bool { return true }))), "WithErrorStatus does not apply to NewOperations"},
 	} {
 		if !errors.Is(tc.err, otelred.ErrInvalidOption) || !strings.Contains(tc.err.Error(), tc.want) {

@@ -3,15 +3,17 @@ package otelred_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/otelred/otelred/otelred"
+	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
+
+	"github.com/otelred/otelred/otelred"
 )
 
 // usersAndFail is the mux both profiles are checked with.
@@ -140,7 +142,7 @@ func TestUnknownMethodsBecomeOther(t *testing.T) {
 	})
 }
 
-func TestExcludedPathsRecordNothing(t *testing.T) {
+func TestFilteredRequestsRecordNothing(t *testing.T) {
 	ok := func(http.ResponseWriter, *http.Request) {}
 	t.Run("by default the metrics path records nothing", func(t *testing.T) {
 		h := newHarness(t)
@@ -152,31 +154,43 @@ func TestExcludedPathsRecordNothing(t *testing.T) {
 		h.do(s, "GET", "/healthz")
 		wantCounts(t, h.counts(duration), map[string]uint64{series("GET", "/healthz", 200, ""): 1})
 	})
-	t.Run("WithExcludedPaths replaces the default", func(t *testing.T) {
-		h := newHarness(t, otelred.WithExcludedPaths("/healthz", "/readyz"))
+	t.Run("a filter replaces the default", func(t *testing.T) {
+		h := newHarness(t, otelred.WithFilter(func(r *http.Request) bool {
+			return !strings.HasPrefix(r.URL.Path, "/health") && r.Header.Get("X-Probe") == ""
+		}))
 		mux := http.NewServeMux()
 		mux.HandleFunc("/metrics", ok)
 		mux.HandleFunc("/healthz", ok)
+		mux.HandleFunc("/health/ready", ok)
 		mux.HandleFunc("/readyz", ok)
 		s := h.server(mux)
-		for _, p := range []string{"/metrics", "/healthz", "/readyz"} {
+		for _, p := range []string{"/metrics", "/healthz", "/health/ready", "/readyz"} {
 			h.do(s, "GET", p)
 		}
-		wantCounts(t, h.counts(duration), map[string]uint64{series("GET", "/metrics", 200, ""): 1})
+		req, err := http.NewRequest("GET", s.URL+"/readyz", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Probe", "1")
+		if h.send(s, req) == nil {
+			t.Fatal("no response to the probe")
+		}
+		wantCounts(t, h.counts(duration), map[string]uint64{
+			series("GET", "/metrics", 200, ""): 1,
+			series("GET", "/readyz", 200, ""):  1,
+		})
+		if got := h.sums(otelred.Semconv.Names().Active); len(got) != 1 || got["http.request.method=GET"] != 0 {
+			t.Errorf("in flight after the requests = %v, want only GET at 0", got)
+		}
 	})
 }
 
 func TestDefaultServiceName(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		name, serviceName, resourceAttrs, want string
 	}{
 		{"OTEL_SERVICE_NAME names the service", "checkout", "service.name=ignored", "checkout"},
 		{"service.name in OTEL_RESOURCE_ATTRIBUTES names it otherwise", "", "team=a, service.name=pay%20ments", "pay ments"},
-		{"the executable names it when nothing else does", "", "team=a", "unknown_service:" + filepath.Base(exe)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("OTEL_SERVICE_NAME", tc.serviceName)
@@ -188,6 +202,40 @@ func TestDefaultServiceName(t *testing.T) {
 				"method=GET,path=/users/{id},service=" + tc.want + ",status_code=200": 1,
 			})
 		})
+	}
+}
+
+// TestClassicWithoutAServiceNameFails checks that Classic never labels a
+// series with a made-up service: on a provider that does not report its
+// resource, with nothing in the environment, every constructor fails and
+// says what to do.
+func TestClassicWithoutAServiceNameFails(t *testing.T) {
+	t.Setenv("OTEL_SERVICE_NAME", "")
+	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "team=a")
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithResource(resource.NewSchemaless(attribute.String("service.name", "shop"))))
+	t.Cleanup(func() { mp.Shutdown(context.Background()) })
+	classic := []otelred.Option{otelred.WithMeterProvider(mp), otelred.WithProfile(otelred.Classic)}
+	for _, tc := range []struct {
+		ctor string
+		err  error
+	}{
+		{"New", second(otelred.New(classic...))},
+		{"NewServer", second(otelred.NewServer(classic...))},
+		{"NewTransport", second(otelred.NewTransport(nil, classic...))},
+		{"NewOperations", second(otelred.NewOperations(classic...))},
+	} {
+		want := "otelred: invalid option: " + tc.ctor + ": the classic profile labels every series with the service, and its name is not known: pass WithService"
+		if !errors.Is(tc.err, otelred.ErrInvalidOption) || !strings.HasPrefix(fmt.Sprint(tc.err), want) {
+			t.Errorf("%s error = %v, want one beginning %q", tc.ctor, tc.err, want)
+		}
+	}
+	// Semconv has no service label: nothing to know.
+	if _, err := otelred.New(otelred.WithMeterProvider(mp)); err != nil {
+		t.Errorf("Semconv New error = %v", err)
+	}
+	// WithService names it.
+	if _, err := otelred.New(append(classic, otelred.WithService("shop"))...); err != nil {
+		t.Errorf("Classic New with WithService error = %v", err)
 	}
 }
 

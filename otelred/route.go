@@ -16,6 +16,46 @@ const Unmatched = "unmatched"
 // own overflow set, which the SDK takes as a sign that it has overflowed.
 const Overflow = "overflow"
 
+// SetRoute hands otelred the route template of the request being served
+// through w, such as "/users/{id}", for routers that match a request
+// without setting [http.Request.Pattern] on the request otelred sees:
+// gorilla/mux passes a new request down, and httprouter keeps the template
+// to itself. Call it from the matched route's handler, or from a
+// middleware the router runs after matching, before or after serving. The
+// template wins over r.Pattern and [WithRoute]; as there, anything before
+// the first "/" is removed, and raw paths must never be passed.
+//
+// SetRoute follows w's Unwrap chain (as [http.ResponseController] does) to
+// the writer otelred gave the handler, and reports whether it found one;
+// a request otelred does not record (see [WithFilter]) has none, and the
+// call is then harmless. It allocates nothing.
+//
+// A request that reaches no SetRoute call, a 404 or 405 from the router
+// say, is recorded under the route the router left on the request, or
+// [Unmatched].
+func SetRoute(w http.ResponseWriter, route string) bool {
+	for {
+		if rw, ok := w.(interface{ red() *writer }); ok {
+			rw.red().route = route
+			return true
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return false
+		}
+		w = u.Unwrap()
+	}
+}
+
+// routeValue is the value recorded for a route pattern or template: its
+// template, or [Unmatched] when there is none.
+func routeValue(p string) string {
+	if p = template(p); p == "" {
+		return Unmatched
+	}
+	return p
+}
+
 // template reduces a route pattern to its path template: the method and
 // host of a ServeMux pattern are removed, so "GET example.com/users/{id}"
 // becomes "/users/{id}". A pattern without a "/" is kept whole; an empty one
@@ -27,19 +67,19 @@ func template(pattern string) string {
 	return pattern
 }
 
-// routeAfter names the route of a request that has been served, reading
-// what the router left on the same request.
-func (h *handler) routeAfter(r *http.Request) string {
+// routeAfter names the route of a request that has been served through
+// rw, reading what the router handed over or left on the same request.
+func (h *handler) routeAfter(r *http.Request, rw *writer) string {
 	var p string
-	if h.m.cfg.route != nil {
+	switch {
+	case rw.route != "":
+		p = rw.route
+	case h.m.cfg.route != nil:
 		p = h.m.cfg.route(r)
-	} else if !connectRedirect(r, r.Pattern) {
+	case !connectRedirect(r, r.Pattern):
 		p = r.Pattern
 	}
-	if p = template(p); p == "" {
-		return Unmatched
-	}
-	return p
+	return routeValue(p)
 }
 
 // routeBefore names the route of a request that has not been served yet,
@@ -59,10 +99,7 @@ func (h *handler) routeBefore(r *http.Request) (route, pattern string) {
 	if p == "" && h.m.cfg.route != nil {
 		p = h.m.cfg.route(r)
 	}
-	if p = template(p); p == "" {
-		return Unmatched, pattern
-	}
-	return p, pattern
+	return routeValue(p), pattern
 }
 
 // connectRedirect reports whether p is what ServeMux puts in r.Pattern when

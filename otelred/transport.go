@@ -82,6 +82,7 @@ func NewTransport(base http.RoundTripper, opts ...Option) (http.RoundTripper, er
 			return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
 		}
 	}
+	checkOtelhttp(cfg.provider, profiles[Semconv].client.names.Duration) // otelhttp's name too
 	return t, nil
 }
 

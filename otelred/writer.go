@@ -32,12 +32,15 @@ type writer struct {
 	w http.ResponseWriter
 	// status is the first final status sent, 0 while none has been.
 	status int
+	// route is the template a router handed over with [SetRoute], "" if
+	// none did.
+	route string
 }
 
 // wrap points the writer at w and returns the view that matches w's
 // optional interfaces.
 func (w *writer) wrap(rw http.ResponseWriter) http.ResponseWriter {
-	w.w, w.status = rw, 0
+	w.w, w.status, w.route = rw, 0, ""
 	return w.view(kindOf(rw))
 }
 

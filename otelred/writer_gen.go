@@ -86,6 +86,7 @@ func (w *rw0) Header() http.Header         { return w.w.Header() }
 func (w *rw0) Write(b []byte) (int, error) { return (*writer)(w).write(b) }
 func (w *rw0) WriteHeader(code int)        { (*writer)(w).writeHeader(code) }
 func (w *rw0) Unwrap() http.ResponseWriter { return w.w }
+func (w *rw0) red() *writer                { return (*writer)(w) }
 
 // rw1 has http.Flusher.
 type rw1 writer
@@ -94,6 +95,7 @@ func (w *rw1) Header() http.Header         { return w.w.Header() }
 func (w *rw1) Write(b []byte) (int, error) { return (*writer)(w).write(b) }
 func (w *rw1) WriteHeader(code int)        { (*writer)(w).writeHeader(code) }
 func (w *rw1) Unwrap() http.ResponseWriter { return w.w }
+func (w *rw1) red() *writer                { return (*writer)(w) }
 func (w *rw1) Flush()                      { (*writer)(w).flush() }
 func (w *rw1) FlushError() error           { return (*writer)(w).flushError() }
 
@@ -104,6 +106,7 @@ func (w *rw2) Header() http.Header                          { return w.w.Header(
 func (w *rw2) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw2) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw2) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw2) red() *writer                                 { return (*writer)(w) }
 func (w *rw2) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
 
 // rw3 has http.Flusher, http.Hijacker.
@@ -113,6 +116,7 @@ func (w *rw3) Header() http.Header                          { return w.w.Header(
 func (w *rw3) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw3) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw3) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw3) red() *writer                                 { return (*writer)(w) }
 func (w *rw3) Flush()                                       { (*writer)(w).flush() }
 func (w *rw3) FlushError() error                            { return (*writer)(w).flushError() }
 func (w *rw3) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
@@ -124,6 +128,7 @@ func (w *rw4) Header() http.Header                   { return w.w.Header() }
 func (w *rw4) Write(b []byte) (int, error)           { return (*writer)(w).write(b) }
 func (w *rw4) WriteHeader(code int)                  { (*writer)(w).writeHeader(code) }
 func (w *rw4) Unwrap() http.ResponseWriter           { return w.w }
+func (w *rw4) red() *writer                          { return (*writer)(w) }
 func (w *rw4) ReadFrom(src io.Reader) (int64, error) { return (*writer)(w).readFrom(src) }
 
 // rw5 has http.Flusher, io.ReaderFrom.
@@ -133,6 +138,7 @@ func (w *rw5) Header() http.Header                   { return w.w.Header() }
 func (w *rw5) Write(b []byte) (int, error)           { return (*writer)(w).write(b) }
 func (w *rw5) WriteHeader(code int)                  { (*writer)(w).writeHeader(code) }
 func (w *rw5) Unwrap() http.ResponseWriter           { return w.w }
+func (w *rw5) red() *writer                          { return (*writer)(w) }
 func (w *rw5) Flush()                                { (*writer)(w).flush() }
 func (w *rw5) FlushError() error                     { return (*writer)(w).flushError() }
 func (w *rw5) ReadFrom(src io.Reader) (int64, error) { return (*writer)(w).readFrom(src) }
@@ -144,6 +150,7 @@ func (w *rw6) Header() http.Header                          { return w.w.Header(
 func (w *rw6) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw6) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw6) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw6) red() *writer                                 { return (*writer)(w) }
 func (w *rw6) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
 func (w *rw6) ReadFrom(src io.Reader) (int64, error)        { return (*writer)(w).readFrom(src) }
 
@@ -154,6 +161,7 @@ func (w *rw7) Header() http.Header                          { return w.w.Header(
 func (w *rw7) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw7) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw7) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw7) red() *writer                                 { return (*writer)(w) }
 func (w *rw7) Flush()                                       { (*writer)(w).flush() }
 func (w *rw7) FlushError() error                            { return (*writer)(w).flushError() }
 func (w *rw7) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
@@ -166,6 +174,7 @@ func (w *rw8) Header() http.Header         { return w.w.Header() }
 func (w *rw8) Write(b []byte) (int, error) { return (*writer)(w).write(b) }
 func (w *rw8) WriteHeader(code int)        { (*writer)(w).writeHeader(code) }
 func (w *rw8) Unwrap() http.ResponseWriter { return w.w }
+func (w *rw8) red() *writer                { return (*writer)(w) }
 func (w *rw8) Push(target string, opts *http.PushOptions) error {
 	return (*writer)(w).push(target, opts)
 }
@@ -177,6 +186,7 @@ func (w *rw9) Header() http.Header         { return w.w.Header() }
 func (w *rw9) Write(b []byte) (int, error) { return (*writer)(w).write(b) }
 func (w *rw9) WriteHeader(code int)        { (*writer)(w).writeHeader(code) }
 func (w *rw9) Unwrap() http.ResponseWriter { return w.w }
+func (w *rw9) red() *writer                { return (*writer)(w) }
 func (w *rw9) Flush()                      { (*writer)(w).flush() }
 func (w *rw9) FlushError() error           { return (*writer)(w).flushError() }
 func (w *rw9) Push(target string, opts *http.PushOptions) error {
@@ -190,6 +200,7 @@ func (w *rw10) Header() http.Header                          { return w.w.Header
 func (w *rw10) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw10) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw10) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw10) red() *writer                                 { return (*writer)(w) }
 func (w *rw10) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
 func (w *rw10) Push(target string, opts *http.PushOptions) error {
 	return (*writer)(w).push(target, opts)
@@ -202,6 +213,7 @@ func (w *rw11) Header() http.Header                          { return w.w.Header
 func (w *rw11) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw11) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw11) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw11) red() *writer                                 { return (*writer)(w) }
 func (w *rw11) Flush()                                       { (*writer)(w).flush() }
 func (w *rw11) FlushError() error                            { return (*writer)(w).flushError() }
 func (w *rw11) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
@@ -216,6 +228,7 @@ func (w *rw12) Header() http.Header                   { return w.w.Header() }
 func (w *rw12) Write(b []byte) (int, error)           { return (*writer)(w).write(b) }
 func (w *rw12) WriteHeader(code int)                  { (*writer)(w).writeHeader(code) }
 func (w *rw12) Unwrap() http.ResponseWriter           { return w.w }
+func (w *rw12) red() *writer                          { return (*writer)(w) }
 func (w *rw12) ReadFrom(src io.Reader) (int64, error) { return (*writer)(w).readFrom(src) }
 func (w *rw12) Push(target string, opts *http.PushOptions) error {
 	return (*writer)(w).push(target, opts)
@@ -228,6 +241,7 @@ func (w *rw13) Header() http.Header                   { return w.w.Header() }
 func (w *rw13) Write(b []byte) (int, error)           { return (*writer)(w).write(b) }
 func (w *rw13) WriteHeader(code int)                  { (*writer)(w).writeHeader(code) }
 func (w *rw13) Unwrap() http.ResponseWriter           { return w.w }
+func (w *rw13) red() *writer                          { return (*writer)(w) }
 func (w *rw13) Flush()                                { (*writer)(w).flush() }
 func (w *rw13) FlushError() error                     { return (*writer)(w).flushError() }
 func (w *rw13) ReadFrom(src io.Reader) (int64, error) { return (*writer)(w).readFrom(src) }
@@ -242,6 +256,7 @@ func (w *rw14) Header() http.Header                          { return w.w.Header
 func (w *rw14) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw14) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw14) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw14) red() *writer                                 { return (*writer)(w) }
 func (w *rw14) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
 func (w *rw14) ReadFrom(src io.Reader) (int64, error)        { return (*writer)(w).readFrom(src) }
 func (w *rw14) Push(target string, opts *http.PushOptions) error {
@@ -255,6 +270,7 @@ func (w *rw15) Header() http.Header                          { return w.w.Header
 func (w *rw15) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw15) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw15) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw15) red() *writer                                 { return (*writer)(w) }
 func (w *rw15) Flush()                                       { (*writer)(w).flush() }
 func (w *rw15) FlushError() error                            { return (*writer)(w).flushError() }
 func (w *rw15) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
@@ -270,6 +286,7 @@ func (w *rw16) Header() http.Header               { return w.w.Header() }
 func (w *rw16) Write(b []byte) (int, error)       { return (*writer)(w).write(b) }
 func (w *rw16) WriteHeader(code int)              { (*writer)(w).writeHeader(code) }
 func (w *rw16) Unwrap() http.ResponseWriter       { return w.w }
+func (w *rw16) red() *writer                      { return (*writer)(w) }
 func (w *rw16) WriteString(s string) (int, error) { return (*writer)(w).writeString(s) }
 
 // rw17 has http.Flusher, io.StringWriter.
@@ -279,6 +296,7 @@ func (w *rw17) Header() http.Header               { return w.w.Header() }
 func (w *rw17) Write(b []byte) (int, error)       { return (*writer)(w).write(b) }
 func (w *rw17) WriteHeader(code int)              { (*writer)(w).writeHeader(code) }
 func (w *rw17) Unwrap() http.ResponseWriter       { return w.w }
+func (w *rw17) red() *writer                      { return (*writer)(w) }
 func (w *rw17) Flush()                            { (*writer)(w).flush() }
 func (w *rw17) FlushError() error                 { return (*writer)(w).flushError() }
 func (w *rw17) WriteString(s string) (int, error) { return (*writer)(w).writeString(s) }
@@ -290,6 +308,7 @@ func (w *rw18) Header() http.Header                          { return w.w.Header
 func (w *rw18) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw18) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw18) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw18) red() *writer                                 { return (*writer)(w) }
 func (w *rw18) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
 func (w *rw18) WriteString(s string) (int, error)            { return (*writer)(w).writeString(s) }
 
@@ -300,6 +319,7 @@ func (w *rw19) Header() http.Header                          { return w.w.Header
 func (w *rw19) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw19) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw19) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw19) red() *writer                                 { return (*writer)(w) }
 func (w *rw19) Flush()                                       { (*writer)(w).flush() }
 func (w *rw19) FlushError() error                            { return (*writer)(w).flushError() }
 func (w *rw19) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
@@ -312,6 +332,7 @@ func (w *rw20) Header() http.Header                   { return w.w.Header() }
 func (w *rw20) Write(b []byte) (int, error)           { return (*writer)(w).write(b) }
 func (w *rw20) WriteHeader(code int)                  { (*writer)(w).writeHeader(code) }
 func (w *rw20) Unwrap() http.ResponseWriter           { return w.w }
+func (w *rw20) red() *writer                          { return (*writer)(w) }
 func (w *rw20) ReadFrom(src io.Reader) (int64, error) { return (*writer)(w).readFrom(src) }
 func (w *rw20) WriteString(s string) (int, error)     { return (*writer)(w).writeString(s) }
 
@@ -322,6 +343,7 @@ func (w *rw21) Header() http.Header                   { return w.w.Header() }
 func (w *rw21) Write(b []byte) (int, error)           { return (*writer)(w).write(b) }
 func (w *rw21) WriteHeader(code int)                  { (*writer)(w).writeHeader(code) }
 func (w *rw21) Unwrap() http.ResponseWriter           { return w.w }
+func (w *rw21) red() *writer                          { return (*writer)(w) }
 func (w *rw21) Flush()                                { (*writer)(w).flush() }
 func (w *rw21) FlushError() error                     { return (*writer)(w).flushError() }
 func (w *rw21) ReadFrom(src io.Reader) (int64, error) { return (*writer)(w).readFrom(src) }
@@ -334,6 +356,7 @@ func (w *rw22) Header() http.Header                          { return w.w.Header
 func (w *rw22) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw22) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw22) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw22) red() *writer                                 { return (*writer)(w) }
 func (w *rw22) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
 func (w *rw22) ReadFrom(src io.Reader) (int64, error)        { return (*writer)(w).readFrom(src) }
 func (w *rw22) WriteString(s string) (int, error)            { return (*writer)(w).writeString(s) }
@@ -345,6 +368,7 @@ func (w *rw23) Header() http.Header                          { return w.w.Header
 func (w *rw23) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw23) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw23) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw23) red() *writer                                 { return (*writer)(w) }
 func (w *rw23) Flush()                                       { (*writer)(w).flush() }
 func (w *rw23) FlushError() error                            { return (*writer)(w).flushError() }
 func (w *rw23) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
@@ -358,6 +382,7 @@ func (w *rw24) Header() http.Header         { return w.w.Header() }
 func (w *rw24) Write(b []byte) (int, error) { return (*writer)(w).write(b) }
 func (w *rw24) WriteHeader(code int)        { (*writer)(w).writeHeader(code) }
 func (w *rw24) Unwrap() http.ResponseWriter { return w.w }
+func (w *rw24) red() *writer                { return (*writer)(w) }
 func (w *rw24) Push(target string, opts *http.PushOptions) error {
 	return (*writer)(w).push(target, opts)
 }
@@ -370,6 +395,7 @@ func (w *rw25) Header() http.Header         { return w.w.Header() }
 func (w *rw25) Write(b []byte) (int, error) { return (*writer)(w).write(b) }
 func (w *rw25) WriteHeader(code int)        { (*writer)(w).writeHeader(code) }
 func (w *rw25) Unwrap() http.ResponseWriter { return w.w }
+func (w *rw25) red() *writer                { return (*writer)(w) }
 func (w *rw25) Flush()                      { (*writer)(w).flush() }
 func (w *rw25) FlushError() error           { return (*writer)(w).flushError() }
 func (w *rw25) Push(target string, opts *http.PushOptions) error {
@@ -384,6 +410,7 @@ func (w *rw26) Header() http.Header                          { return w.w.Header
 func (w *rw26) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw26) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw26) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw26) red() *writer                                 { return (*writer)(w) }
 func (w *rw26) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
 func (w *rw26) Push(target string, opts *http.PushOptions) error {
 	return (*writer)(w).push(target, opts)
@@ -397,6 +424,7 @@ func (w *rw27) Header() http.Header                          { return w.w.Header
 func (w *rw27) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw27) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw27) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw27) red() *writer                                 { return (*writer)(w) }
 func (w *rw27) Flush()                                       { (*writer)(w).flush() }
 func (w *rw27) FlushError() error                            { return (*writer)(w).flushError() }
 func (w *rw27) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
@@ -412,6 +440,7 @@ func (w *rw28) Header() http.Header                   { return w.w.Header() }
 func (w *rw28) Write(b []byte) (int, error)           { return (*writer)(w).write(b) }
 func (w *rw28) WriteHeader(code int)                  { (*writer)(w).writeHeader(code) }
 func (w *rw28) Unwrap() http.ResponseWriter           { return w.w }
+func (w *rw28) red() *writer                          { return (*writer)(w) }
 func (w *rw28) ReadFrom(src io.Reader) (int64, error) { return (*writer)(w).readFrom(src) }
 func (w *rw28) Push(target string, opts *http.PushOptions) error {
 	return (*writer)(w).push(target, opts)
@@ -425,6 +454,7 @@ func (w *rw29) Header() http.Header                   { return w.w.Header() }
 func (w *rw29) Write(b []byte) (int, error)           { return (*writer)(w).write(b) }
 func (w *rw29) WriteHeader(code int)                  { (*writer)(w).writeHeader(code) }
 func (w *rw29) Unwrap() http.ResponseWriter           { return w.w }
+func (w *rw29) red() *writer                          { return (*writer)(w) }
 func (w *rw29) Flush()                                { (*writer)(w).flush() }
 func (w *rw29) FlushError() error                     { return (*writer)(w).flushError() }
 func (w *rw29) ReadFrom(src io.Reader) (int64, error) { return (*writer)(w).readFrom(src) }
@@ -440,6 +470,7 @@ func (w *rw30) Header() http.Header                          { return w.w.Header
 func (w *rw30) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw30) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw30) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw30) red() *writer                                 { return (*writer)(w) }
 func (w *rw30) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }
 func (w *rw30) ReadFrom(src io.Reader) (int64, error)        { return (*writer)(w).readFrom(src) }
 func (w *rw30) Push(target string, opts *http.PushOptions) error {
@@ -454,6 +485,7 @@ func (w *rw31) Header() http.Header                          { return w.w.Header
 func (w *rw31) Write(b []byte) (int, error)                  { return (*writer)(w).write(b) }
 func (w *rw31) WriteHeader(code int)                         { (*writer)(w).writeHeader(code) }
 func (w *rw31) Unwrap() http.ResponseWriter                  { return w.w }
+func (w *rw31) red() *writer                                 { return (*writer)(w) }
 func (w *rw31) Flush()                                       { (*writer)(w).flush() }
 func (w *rw31) FlushError() error                            { return (*writer)(w).flushError() }
 func (w *rw31) Hijack() (net.Conn, *bufio.ReadWriter, error) { return (*writer)(w).hijack() }

@@ -58,9 +58,10 @@ const (
 // interpolate inside one bucket, which bounds their error by the bucket's
 // relative width.
 //
-// Register the views as those of RED: before any [Drop] or [Keep] view,
-// and instead of RED, not beside it (the first registered view of an
-// instrument wins).
+// Like RED, Exponential also drops otelhttp's server and client duration
+// histograms ([Otelhttp] keeps them, with explicit buckets). Register the
+// views as those of RED: before any [Drop] or [Keep] view, and instead of
+// RED, not beside it (the first registered view of an instrument wins).
 //
 // maxSize must be at least 1, and maxScale within -4 to 20; [DefaultMaxSize]
 // and [DefaultMaxScale] are the usual values. An error wraps

@@ -51,6 +51,16 @@ func Duration(p otelred.Profile, boundaries []float64) (metric.View, error) {
 // any [Drop] or [Keep] view (see "View precedence" in the package
 // documentation).
 //
+// RED also drops otelhttp's server and client duration histograms
+// (http.server.request.duration and http.client.request.duration in
+// otelhttp's scope): otelred records the same requests, with bounded
+// attributes, and a service that keeps otelhttp for its traces would
+// otherwise count each request twice in every rate and error ratio over
+// the Prometheus family both land in. To keep otelhttp's durations too,
+// register the views of [Otelhttp] as well, before or after RED's: an
+// instrument that RED's drop view and another view both match is recorded
+// as the other view says.
+//
 // By default (nil boundaries), the profile's [Default] boundaries are used.
 // Errors are those of [Duration].
 func RED(p otelred.Profile, boundaries []float64) ([]metric.View, error) {
@@ -66,7 +76,8 @@ func RED(p otelred.Profile, boundaries []float64) ([]metric.View, error) {
 }
 
 // durationViews returns the views that give agg to otelred's client and
-// operation duration histograms of profile p, and to otelredgrpc's.
+// operation duration histograms of profile p, and to otelredgrpc's, and
+// that drop otelhttp's duration histograms.
 func durationViews(p otelred.Profile, agg metric.Aggregation) []metric.View {
 	var vs []metric.View
 	for _, name := range []string{p.ClientNames().Duration, p.OperationNames().Duration} {
@@ -75,10 +86,22 @@ func durationViews(p otelred.Profile, agg metric.Aggregation) []metric.View {
 			metric.Stream{Aggregation: agg},
 		))
 	}
-	return append(vs, metric.NewView(
+	vs = append(vs, metric.NewView(
 		metric.Instrument{Name: otelredgrpcDuration, Scope: instrumentation.Scope{Name: otelredgrpcScope}},
 		metric.Stream{Aggregation: agg},
 	))
+	for _, name := range []string{otelhttpServerDuration, otelhttpClientDuration} {
+		// The stream is renamed so that it never shares the SDK's cache
+		// entry with a stream of another view of the same instrument:
+		// under its own name, the first view registered would decide for
+		// both, and Otelhttp's views would count only when registered
+		// before RED's.
+		vs = append(vs, metric.NewView(
+			metric.Instrument{Name: name, Scope: instrumentation.Scope{Name: otelhttpScope}},
+			metric.Stream{Name: "otelred.dropped." + name, Aggregation: metric.AggregationDrop{}},
+		))
+	}
+	return vs
 }
 
 // otelredgrpcScope and otelredgrpcDuration are otelredgrpc.ScopeName and

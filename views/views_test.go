@@ -259,9 +259,9 @@ func TestScopesStayApart(t *testing.T) {
 		wantHTTPServerAddrOK bool // server.address survives on otelhttp's instrument
 	}{
 		{
-			name:                 "RED alone leaves otelhttp's instrument on its advice",
-			views:                red,
-			wantRED:              redBounds,
+			name:                 "no view leaves both instruments on their advice",
+			views:                func(*testing.T) []metric.View { return nil },
+			wantRED:              advice,
 			wantHTTP:             advice,
 			wantHTTPServerAddrOK: true,
 		},

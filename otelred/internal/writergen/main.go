@@ -46,6 +46,7 @@ var base = []string{
 	"Write(b []byte) (int, error) { return (*writer)(w).write(b) }",
 	"WriteHeader(code int) { (*writer)(w).writeHeader(code) }",
 	"Unwrap() http.ResponseWriter { return w.w }",
+	"red() *writer { return (*writer)(w) }",
 }
 
 func generate() []byte {

@@ -1,0 +1,71 @@
+package views_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/sdk/metric"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/views"
+)
+
+// TestREDDropsOtelhttpDurations serves and sends requests through real
+// otelhttp on a provider with RED's views, and checks which of otelhttp's
+// instruments are recorded: by RED alone, not its two durations (otelred
+// records those requests); with Otelhttp's views registered before or
+// after RED's, the durations with Otelhttp's buckets.
+func TestREDDropsOtelhttpDurations(t *testing.T) {
+	red := must(views.RED(otelred.Semconv, nil))
+	oh := must(views.Otelhttp([]float64{1, 2, 4}))
+	for _, tc := range []struct {
+		name      string
+		views     []metric.View
+		durations bool
+	}{
+		{"RED alone", red, false},
+		{"Otelhttp before RED", slices.Concat(oh, red), true},
+		{"RED before Otelhttp", slices.Concat(red, oh), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mp, r := newProvider(t, tc.views...)
+			opts := []otelhttp.Option{otelhttp.WithMeterProvider(mp), otelhttp.WithTracerProvider(tracenoop.NewTracerProvider())}
+			srv := httptest.NewServer(otelhttp.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Write([]byte("ok"))
+			}), "server", opts...))
+			t.Cleanup(srv.Close)
+			client := &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport, opts...)}
+			const n = 3
+			for range n {
+				resp, err := client.Get(srv.URL + "/x")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+			}
+			got := collect(t, r)
+			for _, name := range []string{"http.server.request.duration", "http.client.request.duration"} {
+				_, ok := got[stream{otelhttp.ScopeName, name}]
+				if ok != tc.durations {
+					t.Errorf("otelhttp's %s recorded = %v, want %v", name, ok, tc.durations)
+					continue
+				}
+				if !ok {
+					continue
+				}
+				dp := floatHistogram(t, got, stream{otelhttp.ScopeName, name})
+				if len(dp) != 1 || dp[0].Count != n || !slices.Equal(dp[0].Bounds, []float64{1, 2, 4}) {
+					t.Errorf("otelhttp's %s = %+v, want one series of %d requests in buckets [1 2 4]", name, dp, n)
+				}
+			}
+			// The body sizes are otelhttp's own business: RED leaves them.
+			if _, ok := got[stream{otelhttp.ScopeName, "http.server.response.body.size"}]; !ok {
+				t.Error("otelhttp's http.server.response.body.size is gone")
+			}
+		})
+	}
+}
