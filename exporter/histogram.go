@@ -31,8 +31,8 @@ const (
 type Native struct {
 	// MaxSize is the most buckets one series keeps: when the durations it
 	// has seen need more at its scale, it halves its resolution. 160
-	// buckets at scale 3 (each about 9% wider than the last) span 1 µs to
-	// about 16 min.
+	// buckets at scale 3 (each about 9% wider than the last) span a
+	// factor of 2^20, such as 1 ms to about 17 min.
 	//
 	// The zero value means 160 ([views.DefaultMaxSize]).
 	MaxSize int32 `json:"max_size,omitempty" yaml:"max_size,omitempty"`
