@@ -1,19 +1,19 @@
 package otelred_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/metric"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
 // limitedProvider is a MeterProvider that reports a cardinality limit, as
 // exporter.Setup's Provider does.
 type limitedProvider struct {
-	*sdkmetric.MeterProvider
+	metric.MeterProvider
 	limit int
 }
 
@@ -48,15 +48,10 @@ func TestCardinalityLimitFromTheProvider(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			reader := sdkmetric.NewManualReader()
-			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-			t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
-			h := &harness{t: t, provider: mp, reader: reader}
-			mw, err := otelred.New(append([]otelred.Option{otelred.WithMeterProvider(limitedProvider{mp, tc.provider})}, tc.opts...)...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.mw = mw
+			r, mw := testsupport.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (func(http.Handler) http.Handler, error) {
+				return otelred.New(append([]otelred.Option{otelred.WithMeterProvider(limitedProvider{mp, tc.provider})}, tc.opts...)...)
+			})
+			h := &harness{Reader: r, t: t, mw: mw}
 			mux := http.NewServeMux()
 			for _, p := range []string{"/r0", "/r1", "/r2", "/r3"} {
 				mux.HandleFunc("GET "+p, func(http.ResponseWriter, *http.Request) {})

@@ -75,7 +75,7 @@ func TestExponentialCoversEveryDurationHistogram(t *testing.T) {
 			for range 2 {
 				_ = ops.Track(context.Background(), "orders.process", func(context.Context) error { return nil })
 			}
-			g, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(mp))
+			g, err := otelredgrpc.NewServer(otelred.WithMeterProvider(mp))
 			if err != nil {
 				t.Fatal(err)
 			}
