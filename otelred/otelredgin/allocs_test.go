@@ -13,19 +13,20 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/otelred/internal/redtest"
 	"github.com/otelred/otelred/otelred/otelredgin"
 )
 
 // TestMiddlewareAllocs guards the hot path: on the same route, gin with
 // the middleware allocates no more per request than gin alone.
 func TestMiddlewareAllocs(t *testing.T) {
-	mp, _ := provider(t)
+	mp, _ := redtest.Provider(t)
 	for _, tc := range []struct {
 		name string
 		opts []otelred.Option
 	}{
 		{"Semconv", nil},
-		{"Classic", []otelred.Option{otelred.WithProfile(otelred.Classic), otelred.WithService("shop")}},
+		{"Classic", []otelred.Option{otelred.WithProfile(otelred.Classic), otelred.WithService(redtest.ClassicService)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			allocs := func(mw ...gin.HandlerFunc) float64 {
@@ -33,7 +34,7 @@ func TestMiddlewareAllocs(t *testing.T) {
 				r.Use(mw...)
 				r.GET("/users/:id", func(c *gin.Context) { c.Status(http.StatusOK) })
 				req, _ := http.NewRequest("GET", "/users/42", nil)
-				w := &discard{h: http.Header{}}
+				w := redtest.NewDiscard()
 				return testing.AllocsPerRun(1000, func() { r.ServeHTTP(w, req) })
 			}
 			alone := allocs()
@@ -45,10 +46,3 @@ func TestMiddlewareAllocs(t *testing.T) {
 		})
 	}
 }
-
-// discard is a ResponseWriter that keeps nothing, for allocation guards.
-type discard struct{ h http.Header }
-
-func (d *discard) Header() http.Header         { return d.h }
-func (d *discard) Write(b []byte) (int, error) { return len(b), nil }
-func (d *discard) WriteHeader(int)             {}

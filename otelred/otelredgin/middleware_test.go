@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/otelred/internal/redtest"
 	"github.com/otelred/otelred/otelred/otelredgin"
 )
 
@@ -66,24 +67,24 @@ func TestMiddlewareRecordsGinRoutesStatusesAndPanics(t *testing.T) {
 		want map[string]uint64
 	}{
 		{otelred.Semconv, nil, map[string]uint64{
-			semconv("GET", "/users/:id", 200, ""):         2,
-			semconv("POST", "/users/:id", 201, ""):        1,
-			semconv("GET", "/quiet", 200, ""):             1,
-			semconv("GET", "/fail", 503, "503"):           1,
-			semconv("GET", otelred.Unmatched, 404, ""):    1,
-			semconv("DELETE", otelred.Unmatched, 405, ""): 1,
-			semconv("GET", "/boom", 500, "panic"):         1,
-			semconv("GET", "/late/boom", 202, "panic"):    1,
+			redtest.Semconv("GET", "/users/:id", 200, ""):         2,
+			redtest.Semconv("POST", "/users/:id", 201, ""):        1,
+			redtest.Semconv("GET", "/quiet", 200, ""):             1,
+			redtest.Semconv("GET", "/fail", 503, "503"):           1,
+			redtest.Semconv("GET", otelred.Unmatched, 404, ""):    1,
+			redtest.Semconv("DELETE", otelred.Unmatched, 405, ""): 1,
+			redtest.Semconv("GET", "/boom", 500, "panic"):         1,
+			redtest.Semconv("GET", "/late/boom", 202, "panic"):    1,
 		}},
-		{otelred.Classic, []otelred.Option{otelred.WithProfile(otelred.Classic), otelred.WithService("shop")}, map[string]uint64{
-			classic("GET", "/users/:id", 200):         2,
-			classic("POST", "/users/:id", 201):        1,
-			classic("GET", "/quiet", 200):             1,
-			classic("GET", "/fail", 503):              1,
-			classic("GET", otelred.Unmatched, 404):    1,
-			classic("DELETE", otelred.Unmatched, 405): 1,
-			classic("GET", "/boom", 500):              1,
-			classic("GET", "/late/boom", 202):         1,
+		{otelred.Classic, []otelred.Option{otelred.WithProfile(otelred.Classic), otelred.WithService(redtest.ClassicService)}, map[string]uint64{
+			redtest.Classic("GET", "/users/:id", 200):         2,
+			redtest.Classic("POST", "/users/:id", 201):        1,
+			redtest.Classic("GET", "/quiet", 200):             1,
+			redtest.Classic("GET", "/fail", 503):              1,
+			redtest.Classic("GET", otelred.Unmatched, 404):    1,
+			redtest.Classic("DELETE", otelred.Unmatched, 405): 1,
+			redtest.Classic("GET", "/boom", 500):              1,
+			redtest.Classic("GET", "/late/boom", 202):         1,
 		}},
 	} {
 		for _, recovery := range []bool{true, false} {
@@ -92,22 +93,22 @@ func TestMiddlewareRecordsGinRoutesStatusesAndPanics(t *testing.T) {
 				name = profile.p.String() + ", no recovery"
 			}
 			t.Run(name, func(t *testing.T) {
-				mp, reader := provider(t)
+				mp, reader := redtest.Provider(t)
 				filter := otelred.WithFilter(func(r *http.Request) bool {
 					return r.URL.Path != "/healthz" && r.URL.Path != "/metrics"
 				})
 				opts := append([]otelred.Option{otelred.WithMeterProvider(mp), filter}, profile.opts...)
-				s := serve(t, newEngine(recovery, opts...))
+				s := redtest.Serve(t, newEngine(recovery, opts...))
 				for _, rq := range requests {
 					want := rq.recovered
 					if !recovery && strings.HasSuffix(rq.path, "boom") {
 						want = 0 // the panic reaches net/http, which drops the connection
 					}
-					if got := s.do(rq.method, rq.path); got != want {
+					if got := s.Do(rq.method, rq.path); got != want {
 						t.Errorf("%s %s: client got %d, want %d", rq.method, rq.path, got, want)
 					}
 				}
-				wantCounts(t, counts(t, reader, profile.p), profile.want)
+				redtest.WantCounts(t, redtest.Counts(t, reader, profile.p), profile.want)
 			})
 		}
 	}
