@@ -177,6 +177,7 @@ type call struct {
 	name   string
 	m      *method // nil until the method is known to be recognised
 	active *red.Gauge
+	stripe uint32 // where it counts in flight, from start to end
 	start  time.Duration
 }
 
@@ -197,8 +198,9 @@ func (s *Server) start(fullMethod string, registered bool) call {
 	if m != nil {
 		g = m.active
 	}
-	g.Inc()
-	return call{name: name, m: m, active: g, start: time.Since(s.epoch)}
+	stripe := red.Stripe()
+	g.Inc(stripe)
+	return call{name: name, m: m, active: g, stripe: stripe, start: time.Since(s.epoch)}
 }
 
 // end records the call with outcome o. A method not recognised yet is
@@ -206,7 +208,7 @@ func (s *Server) start(fullMethod string, registered bool) call {
 // to a method the server does not have.
 func (s *Server) end(ctx context.Context, c call, o uint64) {
 	secs := (time.Since(s.epoch) - c.start).Seconds()
-	c.active.Dec()
+	c.active.Dec(c.stripe)
 	m := c.m
 	if m == nil {
 		if o == uint64(codes.Unimplemented) {
