@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
+	"unsafe"
 )
 
 // maxStripes caps the stripes of one counter. Past 16, the cost that
@@ -24,9 +25,12 @@ const cacheLine = 64
 // cache line, where one stripe per P would have them collide often (two
 // Ps on two stripes pick the same one half the time). A power of two turns
 // the pick into a mask.
-func numStripes() int {
+func numStripes() int { return stripesFor(runtime.GOMAXPROCS(0)) }
+
+// stripesFor is numStripes for procs Ps.
+func stripesFor(procs int) int {
 	n := 1
-	for n < 2*runtime.GOMAXPROCS(0) && n < maxStripes {
+	for n < 2*procs && n < maxStripes {
 		n <<= 1
 	}
 	return n
@@ -50,6 +54,9 @@ type counts struct {
 type stripes []counts
 
 func newStripes() stripes { return make(stripes, numStripes()) }
+
+// The padding keeps each stripe on its own cache line.
+var _ [0]struct{} = [unsafe.Sizeof(counts{}) - cacheLine]struct{}{}
 
 // at is the stripe of i.
 func (s stripes) at(i uint32) *counts { return &s[i&uint32(len(s)-1)] }
