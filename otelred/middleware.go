@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -104,7 +105,10 @@ func newMiddleware(cfg config) (*middleware, error) {
 		isError: cfg.errorRule(&p.server),
 		epoch:   time.Now(),
 	}
-	m.writers.New = func() any { return &writer{stripe: red.Stripe()} }
+	// Writers take stripes in turn: the pool keeps one per P at hand, and
+	// those made one after the other count in different stripes.
+	var made atomic.Uint32
+	m.writers.New = func() any { return &writer{stripe: made.Add(1)} }
 
 	meter := cfg.meter()
 	var err error

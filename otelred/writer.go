@@ -36,9 +36,9 @@ type writer struct {
 	// none did.
 	route string
 	// stripe is where the requests served through this writer count (see
-	// red.Stripe), picked when it is made. A pooled writer tends to stay
-	// on the P that made it, so requests on different Ps mostly count in
-	// different stripes, at no cost per request.
+	// red.Stripe), given when it is made. A pooled writer tends to stay
+	// on the P that put it back, so requests on different Ps mostly count
+	// in different stripes, at no cost per request.
 	stripe uint32
 }
 
