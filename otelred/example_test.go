@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -164,4 +165,118 @@ func ExampleNewOperations() {
 	// operation.duration{error.type=_OTHER,operation.name=invoices.send} count=1
 	// operation.duration{operation.name=invoices.read} count=1
 	// operation.duration{operation.name=orders.process} count=2
+}
+
+// Health checks and probes record nothing: the filter keeps every request
+// but those under /health and those a load balancer marks as probes.
+func ExampleWithFilter() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	mw, err := otelred.New(
+		otelred.WithMeterProvider(provider),
+		otelred.WithFilter(func(r *http.Request) bool {
+			return !strings.HasPrefix(r.URL.Path, "/health") && r.Header.Get("X-Probe") == ""
+		}),
+	)
+	if err != nil {
+		panic(err)
+	}
+	handler := mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+
+	probe := httptest.NewRequest("GET", "/orders", nil)
+	probe.Header.Set("X-Probe", "1")
+	for _, r := range []*http.Request{
+		httptest.NewRequest("GET", "/healthz", nil),
+		httptest.NewRequest("GET", "/health/ready", nil),
+		probe,
+		httptest.NewRequest("GET", "/orders", nil),
+	} {
+		handler.ServeHTTP(httptest.NewRecorder(), r)
+	}
+
+	testsupport.PrintPoints(reader)
+	// Output:
+	// http.server.active_requests{http.request.method=GET} 0
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=unmatched} count=1
+}
+
+// A router that passes a new request down, as gorilla/mux does, leaves no
+// pattern on the request otelred sees; the matched route's handler (or a
+// middleware the router runs after matching) hands the template over.
+func ExampleSetRoute() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	red, err := otelred.New(otelred.WithMeterProvider(provider))
+	if err != nil {
+		panic(err)
+	}
+	// router matches /orders/<id> only, and serves it with a new request.
+	router := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := strings.CutPrefix(r.URL.Path, "/orders/")
+		if !ok || id == "" {
+			http.NotFound(w, r)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), orderID{}, id))
+		otelred.SetRoute(w, "/orders/{id}")
+		fmt.Fprintf(w, "order %s\n", r.Context().Value(orderID{}))
+	})
+	handler := red(router)
+
+	for _, path := range []string{"/orders/1", "/orders/2", "/elsewhere"} {
+		handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+	}
+
+	testsupport.PrintPoints(reader)
+	// Output:
+	// http.server.active_requests{http.request.method=GET} 0
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/orders/{id}} count=2
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,http.route=unmatched} count=1
+}
+
+type orderID struct{}
+
+// An adapter for a framework whose handlers are not net/http middleware
+// calls Start when a request arrives and End when its handler returns,
+// with the route and status the framework knows.
+func ExampleNewServer() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	server, err := otelred.NewServer(otelred.WithMeterProvider(provider))
+	if err != nil {
+		panic(err)
+	}
+	// serve stands for the framework: it matched route, and its handler
+	// sent status, or panicked before sending anything.
+	serve := func(r *http.Request, route string, status int, panics bool) {
+		q := server.Start(r, route)
+		served := false
+		defer func() {
+			if !served {
+				q.End(route, status, true)
+				recover() // a framework's recovery middleware, further out
+			}
+		}()
+		if panics {
+			panic("handler failed")
+		}
+		served = true
+		q.End(route, status, false)
+	}
+	serve(httptest.NewRequest("GET", "/users/1", nil), "/users/:id", 200, false)
+	serve(httptest.NewRequest("GET", "/users/2", nil), "/users/:id", 0, true)
+	serve(httptest.NewRequest("GET", "/nowhere", nil), "", 404, false)
+
+	testsupport.PrintPoints(reader)
+	// Output:
+	// http.server.active_requests{http.request.method=GET} 0
+	// http.server.request.duration{error.type=panic,http.request.method=GET,http.response.status_code=500,http.route=/users/:id} count=1
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/users/:id} count=1
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,http.route=unmatched} count=1
 }

@@ -43,11 +43,7 @@ import (
 // request path itself never fails because of instrumentation. Wrapping a
 // nil handler panics at once.
 func New(opts ...Option) (func(http.Handler) http.Handler, error) {
-	cfg, err := newConfig("New", forServer, opts)
-	if err != nil {
-		return nil, err
-	}
-	m, err := newMiddleware(cfg)
+	m, err := newMiddleware("New", opts)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +92,13 @@ func unpackSeries(c uint64) (status int, method uint8, panicked bool) {
 	return int(int32(uint32(c >> 32))), uint8(c >> 1), c&1 != 0
 }
 
-func newMiddleware(cfg config) (*middleware, error) {
+// newMiddleware builds the state of the constructor named ctor, which
+// takes the server's options.
+func newMiddleware(ctor string, opts []Option) (*middleware, error) {
+	cfg, err := newConfig(ctor, forServer, opts)
+	if err != nil {
+		return nil, err
+	}
 	p := &profiles[cfg.profile]
 	m := &middleware{
 		cfg:     cfg,
@@ -111,7 +113,6 @@ func newMiddleware(cfg config) (*middleware, error) {
 	m.writers.New = func() any { return &writer{stripe: made.Add(1)} }
 
 	meter := cfg.meter()
-	var err error
 	if m.Instruments, err = red.NewInstruments(meter, p.server.spec(p.boundaries)); err != nil {
 		return nil, err
 	}
