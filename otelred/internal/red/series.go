@@ -25,8 +25,9 @@ type Series struct {
 
 	// counts are the requests and errors, striped: a request counts in
 	// the stripe of the Stripe its call picked, so requests on different
-	// CPUs do not write the same cache line.
-	counts stripes
+	// CPUs do not write the same cache line. They are made by the first
+	// Count: a series of a profile without counters has none.
+	counts atomic.Pointer[stripes]
 }
 
 // NewSeries builds the series of the attribute set kv.
@@ -36,22 +37,39 @@ func NewSeries(failed bool, kv ...attribute.KeyValue) *Series {
 		Record:  []metric.RecordOption{metric.WithAttributeSet(set)},
 		Observe: []metric.ObserveOption{metric.WithAttributeSet(set)},
 		Failed:  failed,
-		counts:  newStripes(),
 	}
 }
 
 // Count counts one request of the series, and one error if it failed, in
 // the stripe of stripe (see [Stripe]).
 func (s *Series) Count(stripe uint32, failed bool) {
-	c := s.counts.at(stripe)
+	st := s.counts.Load()
+	if st == nil {
+		st = s.makeCounts()
+	}
+	c := st.at(stripe)
 	c.n.Add(1)
 	if failed {
 		c.errs.Add(1)
 	}
 }
 
+// makeCounts makes the series' counts, once, and returns them.
+func (s *Series) makeCounts() *stripes {
+	st := newStripes()
+	if s.counts.CompareAndSwap(nil, &st) {
+		return &st
+	}
+	return s.counts.Load()
+}
+
 // Counts returns the requests and errors counted so far.
-func (s *Series) Counts() (requests, errors int64) { return s.counts.sum() }
+func (s *Series) Counts() (requests, errors int64) {
+	if st := s.counts.Load(); st != nil {
+		return st.sum()
+	}
+	return 0, 0
+}
 
 // Gauge is an in-flight count with its prebuilt options. It is striped,
 // as a Series's counts are: a call increments and decrements the same
