@@ -68,7 +68,7 @@ func TestOtelhttpAroundOtelred(t *testing.T) {
 		otelhttpCounted uint64
 	}{
 		{name: "exporter.Setup made global", provider: setup(exporter.Config{})},
-		{name: "exporter.Setup made global, Classic", provider: setup(exporter.Config{Naming: "classic"})},
+		{name: "exporter.Setup made global, Classic", provider: setup(exporter.Config{Naming: "classic", ServiceName: "shop"})},
 		{
 			name: "an own provider with views.RED",
 			provider: func(t *testing.T) (metric.MeterProvider, http.Handler) {

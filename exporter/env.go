@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/otelred/otelred/internal/otelenv"
 )
 
 // The environment variables [Config.WithEnv] reads, as the OpenTelemetry
@@ -37,6 +38,9 @@ const (
 
 	envServiceName        = "OTEL_SERVICE_NAME"
 	envResourceAttributes = "OTEL_RESOURCE_ATTRIBUTES"
+
+	// envOtelhttpMetrics is otelred's own: the specification has none.
+	envOtelhttpMetrics = "OTELRED_OTELHTTP_METRICS"
 )
 
 // Defaults the specification gives the Prometheus listener variables.
@@ -105,6 +109,15 @@ func (c Config) WithEnv() (Config, error) {
 		}
 	}
 
+	if !c.OtelhttpMetrics {
+		if v := getenv(envOtelhttpMetrics); v != "" {
+			if b, err := parseBool(envOtelhttpMetrics, v); err != nil {
+				fail(err)
+			} else {
+				c.OtelhttpMetrics = b
+			}
+		}
+	}
 	if c.enabled(otlpName) {
 		fail(c.OTLP.withEnv())
 	}
@@ -160,12 +173,10 @@ func (o *OTLP) withEnv() error {
 	}
 	if !o.Insecure {
 		if name, v := firstEnv(envMetricsInsecure, envInsecure); v != "" {
-			switch strings.ToLower(v) {
-			case "true":
-				o.Insecure = true
-			case "false":
-			default:
-				fail(fmt.Errorf("%w: %s %q: want true or false", ErrInvalidConfig, name, v))
+			if b, err := parseBool(name, v); err != nil {
+				fail(err)
+			} else {
+				o.Insecure = b
 			}
 		}
 	}
@@ -216,6 +227,18 @@ func (o *OTLP) withEnv() error {
 }
 
 // getenv returns the variable's value without surrounding spaces.
+// parseBool reads the boolean variable name, whose value is v: "true" or
+// "false", in any case.
+func parseBool(name, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: %s %q: want true or false", ErrInvalidConfig, name, v)
+}
+
 func getenv(name string) string { return strings.TrimSpace(os.Getenv(name)) }
 
 // firstEnv returns the first of the variables that is set, and its value.
@@ -249,27 +272,12 @@ func envMillis(name string) (time.Duration, error) {
 }
 
 // parseHeaders parses the specification's header list, "k1=v1,k2=v2" with
-// URL-encoded values. Values are secrets: errors never print them, nor a
-// whole entry, which may be a value with its "=" missing.
+// percent-encoded names and values. Values are secrets: errors never print
+// them, nor a whole entry, which may be a value with its "=" missing.
 func parseHeaders(name, v string) (map[string]string, error) {
-	h := make(map[string]string)
-	for i, entry := range strings.Split(v, ",") {
-		if strings.TrimSpace(entry) == "" {
-			continue
-		}
-		k, val, ok := strings.Cut(entry, "=")
-		if !ok {
-			return nil, fmt.Errorf("%w: %s: entry %d has no \"=\" (want key=value; the entry is not shown)", ErrInvalidConfig, name, i+1)
-		}
-		key, err := url.PathUnescape(strings.TrimSpace(k))
-		if err != nil || strings.TrimSpace(key) == "" {
-			return nil, fmt.Errorf("%w: %s: entry %d has an empty or badly encoded header name (the entry is not shown)", ErrInvalidConfig, name, i+1)
-		}
-		value, err := url.PathUnescape(strings.TrimSpace(val))
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: the value of header %q is not URL-encoded correctly (the value is not shown)", ErrInvalidConfig, name, key)
-		}
-		h[key] = value
+	h, err := otelenv.List{Name: name, Secret: true, EncodedKeys: true}.Parse(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	if err := checkHeaders(name, h); err != nil {
 		return nil, err

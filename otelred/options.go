@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/otelred/otelred/internal/otelenv"
+	"github.com/otelred/otelred/otelred/internal/red"
 )
 
 // ErrInvalidOption is wrapped by every error [New] returns for a bad option.
@@ -24,6 +25,12 @@ const DefaultCardinalityLimit = 1000
 // overrides an earlier one of the same kind.
 type Option interface {
 	apply(*config) error
+
+	// Adapt applies the option for an adapter of this module that takes
+	// the options every instrumentation shares, [WithMeterProvider] and
+	// [WithCardinalityLimit], such as otelredgrpc.NewServer. Any other
+	// option is an error there. Only this module can call it.
+	Adapt(*red.Settings) error
 }
 
 type optionFunc func(*config) error
@@ -210,8 +217,9 @@ func WithFilter(f func(r *http.Request) bool) Option {
 // service.name from OTEL_RESOURCE_ATTRIBUTES. A MeterProvider of the SDK
 // does not report its resource, so on one built by hand with a resource of
 // its own, pass the same name here. When the Classic profile's service is
-// known none of these ways, the constructor returns an error rather than
-// label every series "unknown_service".
+// known none of these ways (a resource's "unknown_service:" stand-in does
+// not count), the constructor returns an error rather than label every
+// series "unknown_service".
 func WithService(name string) Option {
 	return optionFunc(func(c *config) error {
 		if name == "" {
@@ -287,22 +295,11 @@ func WithHosts(hosts ...string) Option {
 // the environment as the SDK does (the last service.name wins).
 func serviceName(mp metric.MeterProvider) string {
 	if p, ok := mp.(interface{ ServiceName() string }); ok {
-		if s := p.ServiceName(); s != "" {
+		// The SDK's stand-in, "unknown_service:" and the executable, is
+		// what a resource gets when nothing names the service: unknown.
+		if s := p.ServiceName(); s != "" && !strings.HasPrefix(s, "unknown_service") {
 			return s
 		}
 	}
-	if s := strings.TrimSpace(os.Getenv("OTEL_SERVICE_NAME")); s != "" {
-		return s
-	}
-	name := ""
-	for _, kv := range strings.Split(os.Getenv("OTEL_RESOURCE_ATTRIBUTES"), ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || strings.TrimSpace(k) != "service.name" {
-			continue
-		}
-		if v, err := url.PathUnescape(strings.TrimSpace(v)); err == nil && v != "" {
-			name = v
-		}
-	}
-	return name
+	return otelenv.ServiceName()
 }

@@ -13,6 +13,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
@@ -229,6 +230,10 @@ func TestClassicWithoutAServiceNameFails(t *testing.T) {
 			t.Errorf("%s error = %v, want one beginning %q", tc.ctor, tc.err, want)
 		}
 	}
+	// A resource's stand-in for a missing name is no name either.
+	if _, err := otelred.New(otelred.WithMeterProvider(namedProvider{mp, "unknown_service:shop"}), otelred.WithProfile(otelred.Classic)); !errors.Is(err, otelred.ErrInvalidOption) {
+		t.Errorf("Classic New on a provider named unknown_service: error = %v, want ErrInvalidOption", err)
+	}
 	// Semconv has no service label: nothing to know.
 	if _, err := otelred.New(otelred.WithMeterProvider(mp)); err != nil {
 		t.Errorf("Semconv New error = %v", err)
@@ -274,9 +279,6 @@ func (p namedProvider) ServiceName() string { return p.name }
 
 func TestServiceNameFromTheProvider(t *testing.T) {
 	t.Setenv("OTEL_SERVICE_NAME", "from-env")
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	t.Cleanup(func() { mp.Shutdown(context.Background()) })
 	for _, tc := range []struct {
 		name string
 		opts []otelred.Option
@@ -286,8 +288,9 @@ func TestServiceNameFromTheProvider(t *testing.T) {
 		{"WithService wins over the provider's", []otelred.Option{otelred.WithService("explicit")}, "explicit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			r := testsupport.NewReader(t, otelred.ScopeName)
 			opts := append([]otelred.Option{
-				otelred.WithMeterProvider(namedProvider{mp, "from-resource"}),
+				otelred.WithMeterProvider(namedProvider{r.Provider, "from-resource"}),
 				otelred.WithProfile(otelred.Classic),
 			}, tc.opts...)
 			mw, err := otelred.New(opts...)
@@ -295,8 +298,7 @@ func TestServiceNameFromTheProvider(t *testing.T) {
 				t.Fatal(err)
 			}
 			mw(usersAndFail()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/fail", nil))
-			h := &harness{t: t, reader: reader}
-			got := h.sums("http_requests_total")
+			got := r.Sums("http_requests_total")
 			if got["method=GET,path=/fail,service="+tc.want+",status_code=500"] != 1 {
 				t.Errorf("http_requests_total = %s, want service=%s", render(got), tc.want)
 			}
