@@ -2,6 +2,7 @@ package bench
 
 import (
 	"net/http"
+	"sync"
 	"testing"
 )
 
@@ -46,6 +47,37 @@ func BenchmarkServerParallel(b *testing.B) {
 					serveOnce(h, req)
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkServerContention is BenchmarkServer from 8 goroutines at once,
+// all on the same route, whatever GOMAXPROCS is: more requests in flight
+// than CPUs, each writing what the implementation shares between them.
+// ns/op is the wall time over all requests.
+func BenchmarkServerContention(b *testing.B) {
+	const goroutines = 8
+	mux := newMux(http.StatusOK)
+	for _, im := range impls {
+		b.Run(im.name, func(b *testing.B) {
+			h := im.wrap(b, mux, http.StatusOK)
+			warm(h, newRequest())
+			b.ReportAllocs()
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for g := range goroutines {
+				n := b.N / goroutines
+				if g < b.N%goroutines {
+					n++
+				}
+				wg.Go(func() {
+					req := newRequest()
+					for range n {
+						serveOnce(h, req)
+					}
+				})
+			}
+			wg.Wait()
 		})
 	}
 }

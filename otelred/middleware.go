@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -106,7 +107,10 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 		isError: cfg.errorRule(&p.server),
 		epoch:   time.Now(),
 	}
-	m.writers.New = func() any { return new(writer) }
+	// Writers take stripes in turn: the pool keeps one per P at hand, and
+	// those made one after the other count in different stripes.
+	var made atomic.Uint32
+	m.writers.New = func() any { return &writer{stripe: made.Add(1)} }
 
 	meter := cfg.meter()
 	if m.Instruments, err = red.NewInstruments(meter, p.server.spec(p.boundaries)); err != nil {
@@ -166,13 +170,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		g = m.methods[method]
 	}
-	g.Inc()
 	rw := m.writers.Get().(*writer)
+	g.Inc(rw.stripe)
 	start := time.Since(m.epoch)
 	served := false
 	defer func() {
 		secs := (time.Since(m.epoch) - start).Seconds()
-		g.Dec()
+		g.Dec(rw.stripe)
 		status := rw.code()
 		if !served && rw.status == 0 {
 			status = http.StatusInternalServerError
@@ -184,7 +188,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else {
 			s = m.series.Get(h.routeAfter(r, rw), code)
 		}
-		m.record(r.Context(), s, status, !served, secs)
+		m.record(r.Context(), s, rw.stripe, status, !served, secs)
 		if served { // after a panic the writer may still be in use up the stack
 			rw.w = nil
 			m.writers.Put(rw)
@@ -224,10 +228,10 @@ func (h *handler) routedSeries(r *http.Request, rw *writer, g *red.Gauge, route,
 	return s
 }
 
-func (m *middleware) record(ctx context.Context, s *red.Series, status int, panicked bool, secs float64) {
+func (m *middleware) record(ctx context.Context, s *red.Series, stripe uint32, status int, panicked bool, secs float64) {
 	m.Duration.Record(ctx, secs, s.Record...)
 	if m.Counting() {
-		s.Count(s.Failed || panicked || (s.Overflow && m.isError(status)))
+		s.Count(stripe, s.Failed || panicked || (s.Overflow && m.isError(status)))
 	}
 }
 

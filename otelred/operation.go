@@ -83,10 +83,11 @@ func NewOperations(opts ...Option) (*Operations, error) {
 // An Operation is one operation in progress, from [Operations.Start] to
 // [Operation.End]. Its zero value is valid, and ending it records nothing.
 type Operation struct {
-	o     *Operations
-	op    *op
-	ctx   context.Context
-	start time.Duration
+	o      *Operations
+	op     *op
+	ctx    context.Context
+	start  time.Duration
+	stripe uint32 // where it counts, from Start to End
 }
 
 // Start counts an operation named name in progress and starts its clock.
@@ -95,8 +96,9 @@ type Operation struct {
 // once name has been seen.
 func (o *Operations) Start(ctx context.Context, name string) Operation {
 	p := o.ops.Get(name, 0)
-	p.active.Inc()
-	return Operation{o: o, op: p, ctx: ctx, start: time.Since(o.epoch)}
+	stripe := red.Stripe()
+	p.active.Inc(stripe)
+	return Operation{o: o, op: p, ctx: ctx, start: time.Since(o.epoch), stripe: stripe}
 }
 
 // End records the operation's duration, as a failure when err is not nil.
@@ -117,14 +119,14 @@ func (op Operation) End(err error) {
 func (op Operation) end(errType string) {
 	o := op.o
 	secs := (time.Since(o.epoch) - op.start).Seconds()
-	op.op.active.Dec()
+	op.op.active.Dec(op.stripe)
 	s := op.op.ok
 	if errType != "" && op.op.failed != nil {
 		s = op.op.failed.Get(errType, 0)
 	}
 	o.Duration.Record(op.ctx, secs, s.Record...)
 	if o.Counting() {
-		s.Count(errType != "")
+		s.Count(op.stripe, errType != "")
 	}
 }
 

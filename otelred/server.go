@@ -34,6 +34,7 @@ func NewServer(opts ...Option) (*Server, error) {
 type Request struct {
 	m      *middleware
 	g      *red.Gauge
+	stripe uint32 // where it counts, from Start to End
 	ctx    context.Context
 	start  time.Duration
 	method uint8
@@ -57,8 +58,9 @@ func (s *Server) Start(r *http.Request, route string) Request {
 	if m.byRoute {
 		g = m.routes.Get(routeValue(route), uint64(method))
 	}
-	g.Inc()
-	return Request{m: m, g: g, ctx: r.Context(), start: time.Since(m.epoch), method: method}
+	stripe := red.Stripe()
+	g.Inc(stripe)
+	return Request{m: m, g: g, stripe: stripe, ctx: r.Context(), start: time.Since(m.epoch), method: method}
 }
 
 // End records the request, once. route is the route template the
@@ -74,7 +76,7 @@ func (q Request) End(route string, status int, panicked bool) {
 		return
 	}
 	secs := (time.Since(m.epoch) - q.start).Seconds()
-	q.g.Dec()
+	q.g.Dec(q.stripe)
 	switch {
 	case status == 0 && panicked:
 		status = http.StatusInternalServerError
@@ -82,5 +84,5 @@ func (q Request) End(route string, status int, panicked bool) {
 		status = http.StatusOK
 	}
 	code := seriesCode(status, q.method, panicked && m.names.ErrorType != "")
-	m.record(q.ctx, m.series.Get(routeValue(route), code), status, panicked, secs)
+	m.record(q.ctx, m.series.Get(routeValue(route), code), q.stripe, status, panicked, secs)
 }

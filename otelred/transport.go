@@ -143,7 +143,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	s := t.series.Get(host, clientCode(status, method, kind))
 	t.Duration.Record(contextOf(req), secs, s.Record...)
 	if t.Counting() {
-		s.Count(s.Failed || (s.Overflow && (kind != 0 || t.isError(status))))
+		s.Count(red.Stripe(), s.Failed || (s.Overflow && (kind != 0 || t.isError(status))))
 	}
 	return resp, err
 }

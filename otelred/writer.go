@@ -35,6 +35,11 @@ type writer struct {
 	// route is the template a router handed over with [SetRoute], "" if
 	// none did.
 	route string
+	// stripe is where the requests served through this writer count (see
+	// red.Stripe), given when it is made. A pooled writer tends to stay
+	// on the P that put it back, so requests on different Ps mostly count
+	// in different stripes, at no cost per request.
+	stripe uint32
 }
 
 // wrap points the writer at w and returns the view that matches w's

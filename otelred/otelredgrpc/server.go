@@ -165,6 +165,7 @@ type call struct {
 	name   string
 	m      *method // nil until the method is known to be recognised
 	active *red.Gauge
+	stripe uint32 // where it counts in flight, from start to end
 	start  time.Duration
 }
 
@@ -185,8 +186,9 @@ func (s *Server) start(fullMethod string, registered bool) call {
 	if m != nil {
 		g = m.active
 	}
-	g.Inc()
-	return call{name: name, m: m, active: g, start: time.Since(s.epoch)}
+	stripe := red.Stripe()
+	g.Inc(stripe)
+	return call{name: name, m: m, active: g, stripe: stripe, start: time.Since(s.epoch)}
 }
 
 // end records the call, whose handler returned err or, when it did not
@@ -199,7 +201,7 @@ func (s *Server) end(ctx context.Context, c call, returned bool, err error) {
 	if returned {
 		o = outcomeOf(err)
 	}
-	c.active.Dec()
+	c.active.Dec(c.stripe)
 	m := c.m
 	if m == nil {
 		if o == uint64(codes.Unimplemented) {

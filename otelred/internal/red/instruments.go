@@ -81,17 +81,18 @@ func (in *Instruments) Counting() bool { return in.Requests != nil }
 // ObserveCounts reports the counters of s. Series that have seen nothing
 // yet are left out, as are errors of a series without any.
 func (in *Instruments) ObserveCounts(o metric.Observer, s *Series) {
-	if n := s.Requests.Load(); n > 0 {
+	n, errs := s.Counts()
+	if n > 0 {
 		o.ObserveInt64(in.Requests, n, s.Observe...)
 	}
-	if n := s.Errors.Load(); n > 0 {
-		o.ObserveInt64(in.Errors, n, s.Observe...)
+	if errs > 0 {
+		o.ObserveInt64(in.Errors, errs, s.Observe...)
 	}
 }
 
 // ObserveGauge reports g once it has counted.
 func (in *Instruments) ObserveGauge(o metric.Observer, g *Gauge) {
 	if g.Used() {
-		o.ObserveInt64(in.Active, g.N.Load(), g.Observe...)
+		o.ObserveInt64(in.Active, g.Value(), g.Observe...)
 	}
 }

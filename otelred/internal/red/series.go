@@ -35,8 +35,11 @@ type Series struct {
 	// whose requests may or may not be failures.
 	Overflow bool
 
-	Requests atomic.Int64
-	Errors   atomic.Int64
+	// counts are the requests and errors, striped: a request counts in
+	// the stripe of the Stripe its call picked, so requests on different
+	// CPUs do not write the same cache line. They are made by the first
+	// Count: a series of a profile without counters has none.
+	counts atomic.Pointer[stripes]
 }
 
 // NewSeries builds the series of the attribute set kv.
@@ -49,44 +52,74 @@ func NewSeries(failed bool, kv ...attribute.KeyValue) *Series {
 	}
 }
 
-// Count counts one request of the series, and one error if it failed.
-func (s *Series) Count(failed bool) {
-	s.Requests.Add(1)
+// Count counts one request of the series, and one error if it failed, in
+// the stripe of stripe (see [Stripe]).
+func (s *Series) Count(stripe uint32, failed bool) {
+	st := s.counts.Load()
+	if st == nil {
+		st = s.makeCounts()
+	}
+	c := st.at(stripe)
+	c.n.Add(1)
 	if failed {
-		s.Errors.Add(1)
+		c.errs.Add(1)
 	}
 }
 
-// Gauge is an in-flight count with its prebuilt options.
+// makeCounts makes the series' counts, once, and returns them.
+func (s *Series) makeCounts() *stripes {
+	st := newStripes()
+	if s.counts.CompareAndSwap(nil, &st) {
+		return &st
+	}
+	return s.counts.Load()
+}
+
+// Counts returns the requests and errors counted so far.
+func (s *Series) Counts() (requests, errors int64) {
+	if st := s.counts.Load(); st != nil {
+		return st.sum()
+	}
+	return 0, 0
+}
+
+// Gauge is an in-flight count with its prebuilt options. It is striped,
+// as a Series's counts are: a call increments and decrements the same
+// stripe, so no stripe, and no sum of them, is ever negative.
 type Gauge struct {
-	N       atomic.Int64
+	n       stripes
 	used    atomic.Bool
 	Observe []metric.ObserveOption
 	// Series is where the series of the gauge's route are kept, once
 	// found, for a gauge of one route: the request that counted in it can
 	// then find its series without a map lookup.
 	Series atomic.Pointer[Route[*Series]]
-	_      [32]byte // keep hot counters of different gauges apart
 }
 
 // NewGauge builds the gauge of the attribute set kv. It is observed from
 // its first Inc on, or at once if used.
 func NewGauge(used bool, kv ...attribute.KeyValue) *Gauge {
-	g := &Gauge{Observe: []metric.ObserveOption{metric.WithAttributeSet(attribute.NewSet(kv...))}}
+	g := &Gauge{n: newStripes(), Observe: []metric.ObserveOption{metric.WithAttributeSet(attribute.NewSet(kv...))}}
 	g.used.Store(used)
 	return g
 }
 
-// Inc counts one more in flight.
-func (g *Gauge) Inc() {
-	g.N.Add(1)
+// Inc counts one more in flight, in the stripe of stripe (see [Stripe]).
+func (g *Gauge) Inc(stripe uint32) {
+	g.n.at(stripe).n.Add(1)
 	if !g.used.Load() {
 		g.used.Store(true)
 	}
 }
 
-// Dec counts one fewer in flight.
-func (g *Gauge) Dec() { g.N.Add(-1) }
+// Dec counts one fewer in flight. stripe must be the one its Inc was given.
+func (g *Gauge) Dec(stripe uint32) { g.n.at(stripe).n.Add(-1) }
+
+// Value is the count in flight.
+func (g *Gauge) Value() int64 {
+	n, _ := g.n.sum()
+	return n
+}
 
 // Used reports whether the gauge has ever counted, and so is observed.
 func (g *Gauge) Used() bool { return g.used.Load() }
