@@ -51,7 +51,7 @@ func ExampleSetup() {
 	h.ServeHTTP(scrape, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	printLines(scrape.Body.String(), "http_server_request_duration_seconds_count")
 	// Output:
-	// http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}"} 1
+	// http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}",network_protocol_version="1.1",url_scheme="http"} 1
 }
 
 func ExampleNew() {

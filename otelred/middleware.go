@@ -65,8 +65,8 @@ type middleware struct {
 	series                     *red.Cache[*red.Series] // by route and seriesCode
 	overflowOK, overflowFailed *red.Series
 
-	methods        [numMethods]*red.Gauge // in flight by method
-	routes         *red.Cache[*red.Gauge] // in flight by route and method
+	methods        [2][numMethods]*red.Gauge // in flight by url.scheme (https) and method
+	routes         *red.Cache[*red.Gauge]    // in flight by route and method
 	routesOverflow *red.Gauge
 
 	writers sync.Pool
@@ -80,19 +80,21 @@ type middleware struct {
 
 // seriesCode packs what identifies an attribute set of the duration
 // histogram besides its route: the status (as an int32, in the high half),
-// the method, and whether the handler panicked, which is set only where it
-// changes the attributes (error.type).
-func seriesCode(status int, method uint8, panicked bool) uint64 {
-	c := uint64(uint32(int32(status)))<<32 | uint64(method)<<1
+// the method (bits 1 to 8), the connection's scheme and protocol version
+// (bits 9 to 12, 0 where the profile records neither), and whether the
+// handler panicked (bit 0), which is set only where it changes the
+// attributes (error.type).
+func seriesCode(status int, method uint8, c conn, panicked bool) uint64 {
+	code := uint64(uint32(int32(status)))<<32 | uint64(c)<<9 | uint64(method)<<1
 	if panicked {
-		c |= 1
+		code |= 1
 	}
-	return c
+	return code
 }
 
 // unpackSeries is the inverse of seriesCode.
-func unpackSeries(c uint64) (status int, method uint8, panicked bool) {
-	return int(int32(uint32(c >> 32))), uint8(c >> 1), c&1 != 0
+func unpackSeries(code uint64) (status int, method uint8, c conn, panicked bool) {
+	return int(int32(uint32(code >> 32))), uint8(code >> 1), conn(code>>9) & (1<<connBits - 1), code&1 != 0
 }
 
 func newMiddleware(cfg config) (*middleware, error) {
@@ -117,8 +119,9 @@ func newMiddleware(cfg config) (*middleware, error) {
 		m.routes = red.NewCache(cfg.limit, m.newGauge, func(string, uint64) *red.Gauge { return m.routesOverflow })
 		m.routesOverflow = red.NewGauge(false, m.withService(m.names.Route.String(Overflow), red.OverflowKey.Bool(true))...)
 	} else {
-		for i := range m.methods {
-			m.methods[i] = red.NewGauge(false, m.names.Method.String(methodNames[i]))
+		for i := range numMethods {
+			m.methods[0][i] = m.newMethodGauge(uint8(i), 0)
+			m.methods[1][i] = m.newMethodGauge(uint8(i), 1)
 		}
 	}
 	// Register last: a reader may collect at once, and observe reads all of
@@ -155,6 +158,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	method := methodIndex(r.Method)
+	c := connOf(&m.names, r)
 	// Classic counts in-flight requests by route, so it names the route
 	// before serving, from the pattern it finds then.
 	var g *red.Gauge
@@ -163,7 +167,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route, pattern = h.routeBefore(r)
 		g = m.routes.Get(route, uint64(method))
 	} else {
-		g = m.methods[method]
+		g = m.methods[c&1][method]
 	}
 	g.Inc()
 	rw := m.writers.Get().(*writer)
@@ -176,7 +180,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !served && rw.status == 0 {
 			status = http.StatusInternalServerError
 		}
-		code := seriesCode(status, method, !served && m.names.ErrorType != "")
+		code := seriesCode(status, method, c, !served && m.names.ErrorType != "")
 		var s *red.Series
 		if m.byRoute {
 			s = h.routedSeries(r, rw, g, route, pattern, code)
@@ -236,8 +240,13 @@ func (m *middleware) observe(_ context.Context, o metric.Observer) error {
 		m.routes.Each(func(g *red.Gauge) { m.ObserveGauge(o, g) })
 		m.ObserveGauge(o, m.routesOverflow)
 	} else {
-		for _, g := range m.methods {
-			m.ObserveGauge(o, g)
+		for i := range m.methods {
+			if i == 1 && m.names.Scheme == "" {
+				break // one row serves every request
+			}
+			for _, g := range m.methods[i] {
+				m.ObserveGauge(o, g)
+			}
 		}
 	}
 	if m.Counting() {
@@ -249,13 +258,14 @@ func (m *middleware) observe(_ context.Context, o metric.Observer) error {
 
 // newSeries builds the attribute set of a key the first time it is seen.
 func (m *middleware) newSeries(route string, code uint64) *red.Series {
-	status, method, panicked := unpackSeries(code)
+	status, method, c, panicked := unpackSeries(code)
 	failed := panicked || m.isError(status)
 	kv := []attribute.KeyValue{
 		m.names.Method.String(methodNames[method]),
 		m.names.Route.String(route),
 		m.names.Status.Int(status),
 	}
+	kv = m.connAttrs(kv, c)
 	if failed && m.names.ErrorType != "" {
 		et := "panic"
 		if !panicked {
@@ -270,7 +280,7 @@ func (m *middleware) newSeries(route string, code uint64) *red.Series {
 // failures apart, so error ratios stay right past the limit; Classic counts
 // them in its errors counter.
 func (m *middleware) overflowSeries(_ string, code uint64) *red.Series {
-	if status, _, panicked := unpackSeries(code); panicked || m.isError(status) {
+	if status, _, _, panicked := unpackSeries(code); panicked || m.isError(status) {
 		return m.overflowFailed
 	}
 	return m.overflowOK
@@ -281,4 +291,14 @@ func (m *middleware) newGauge(route string, method uint64) *red.Gauge {
 		m.names.Method.String(methodNames[method]),
 		m.names.Route.String(route),
 	)...)
+}
+
+// newMethodGauge builds the in-flight gauge of a method, and of the
+// scheme where the profile records it (https says which).
+func (m *middleware) newMethodGauge(method uint8, https conn) *red.Gauge {
+	kv := []attribute.KeyValue{m.names.Method.String(methodNames[method])}
+	if m.names.Scheme != "" {
+		kv = append(kv, m.names.Scheme.String(https.scheme()))
+	}
+	return red.NewGauge(false, kv...)
 }

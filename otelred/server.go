@@ -41,6 +41,7 @@ type Request struct {
 	ctx    context.Context
 	start  time.Duration
 	method uint8
+	conn   conn
 }
 
 // Start counts r in flight and starts its clock. route is the request's
@@ -57,12 +58,13 @@ func (s *Server) Start(r *http.Request, route string) Request {
 		return Request{}
 	}
 	method := methodIndex(r.Method)
-	g := m.methods[method]
+	c := connOf(&m.names, r)
+	g := m.methods[c&1][method]
 	if m.byRoute {
 		g = m.routes.Get(routeValue(route), uint64(method))
 	}
 	g.Inc()
-	return Request{m: m, g: g, ctx: r.Context(), start: time.Since(m.epoch), method: method}
+	return Request{m: m, g: g, ctx: r.Context(), start: time.Since(m.epoch), method: method, conn: c}
 }
 
 // End records the request, once. route is the route template the
@@ -85,6 +87,6 @@ func (q Request) End(route string, status int, panicked bool) {
 	case status == 0:
 		status = http.StatusOK
 	}
-	code := seriesCode(status, q.method, panicked && m.names.ErrorType != "")
+	code := seriesCode(status, q.method, q.conn, panicked && m.names.ErrorType != "")
 	m.record(q.ctx, m.series.Get(routeValue(route), code), status, panicked, secs)
 }
