@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-	"go.opentelemetry.io/otel/semconv/v1.43.0/httpconv"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/httpconv"
 
 	"github.com/otelred/otelred/otelred"
 )
@@ -40,8 +40,8 @@ type requirement struct {
 type point struct{ attribute.Set }
 
 func (p point) str(k attribute.Key) string { v, _ := p.Value(k); return v.Emit() }
-func (p point) has(k attribute.Key) bool  { return p.HasValue(k) }
-func (p point) status() int64             { v, _ := p.Value(semconv.HTTPResponseStatusCodeKey); return v.AsInt64() }
+func (p point) has(k attribute.Key) bool   { return p.HasValue(k) }
+func (p point) status() int64              { v, _ := p.Value(semconv.HTTPResponseStatusCodeKey); return v.AsInt64() }
 
 // transportErrors are the error.type values of a client request that got
 // no response.
