@@ -22,6 +22,7 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
@@ -68,7 +69,7 @@ func TestOtelhttpAroundOtelred(t *testing.T) {
 		otelhttpCounted uint64
 	}{
 		{name: "exporter.Setup made global", provider: setup(exporter.Config{})},
-		{name: "exporter.Setup made global, Classic", provider: setup(exporter.Config{Naming: "classic"})},
+		{name: "exporter.Setup made global, Classic", provider: setup(exporter.Config{Naming: "classic", ServiceName: "shop"})},
 		{
 			name: "an own provider with views.RED",
 			provider: func(t *testing.T) (metric.MeterProvider, http.Handler) {
@@ -123,7 +124,7 @@ func TestOtelhttpAroundOtelred(t *testing.T) {
 
 			rec := httptest.NewRecorder()
 			metrics.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-			promtool(t, rec.Body.String())
+			testsupport.Promtool(t, rec.Body.String())
 			families := parse(t, rec.Body.String())
 			var ours, theirs uint64
 			for _, m := range families["http_server_request_duration_seconds"].GetMetric() {

@@ -3,7 +3,11 @@
 package otelred_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -20,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +38,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/otelred/otelred/exporter"
-	"github.com/otelred/otelred/exporter/otlptest"
+	"github.com/otelred/otelred/internal/otlptest"
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
@@ -241,7 +247,7 @@ func TestCoexistenceWithOtelhttp(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Fatalf("scrape status %d:\n%s", rec.Code, rec.Body)
 			}
-			promtool(t, rec.Body.String())
+			testsupport.Promtool(t, rec.Body.String())
 			fam := parse(t, rec.Body.String())["http_server_request_duration_seconds"]
 			var ours, theirs int
 			for _, m := range fam.GetMetric() {
@@ -278,6 +284,156 @@ func TestCoexistenceWithOtelhttp(t *testing.T) {
 // TestReadmeQuickStartCompiles builds the quick start of README.md, as a
 // user would paste it, against this module.
 func TestReadmeQuickStartCompiles(t *testing.T) {
+	buildQuickStart(t)
+}
+
+// TestReadmeQuickStartShutsDownGracefully runs the quick start as written,
+// on a free port, with the exporters of each case. It serves three requests
+// and gets SIGTERM: it must exit 0, with the three requests counted where
+// the case reads them, and serve /metrics on the application's port only
+// when Prometheus has no listener of its own.
+func TestReadmeQuickStartShutsDownGracefully(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("SIGTERM cannot be sent on Windows")
+	}
+	bin := buildQuickStart(t)
+	const requests = 3
+	series := `http_request_method="GET",http_response_status_code="200",http_route="/users/{id}"`
+	for _, tc := range []struct {
+		name string
+		env  []string
+		// metricsStatus is the status of GET /metrics on the application's port.
+		metricsStatus int
+		// scraped says that /metrics must count the requests.
+		scraped bool
+		// console says that the export printed at shutdown must count them.
+		console bool
+	}{
+		{
+			name:          "the console export is flushed at SIGTERM",
+			env:           []string{"OTEL_METRICS_EXPORTER=console", "OTEL_METRIC_EXPORT_INTERVAL=600000"},
+			metricsStatus: http.StatusNotFound,
+			console:       true,
+		},
+		{
+			name:          "Prometheus is served on the application's port by default",
+			env:           []string{"OTEL_METRICS_EXPORTER=prometheus"},
+			metricsStatus: http.StatusOK,
+			scraped:       true,
+		},
+		{
+			name:          "Prometheus on its own listener is not served on the application's port",
+			env:           []string{"OTEL_METRICS_EXPORTER=prometheus", "OTEL_EXPORTER_PROMETHEUS_HOST=127.0.0.1", "OTEL_EXPORTER_PROMETHEUS_PORT=0"},
+			metricsStatus: http.StatusNotFound,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0")
+			cmd.Env = append(withoutOtelEnv(os.Environ()), tc.env...)
+			var stdout bytes.Buffer // read only after the process exited
+			cmd.Stdout = &stdout
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var (
+				logged  strings.Builder // written before exited is closed
+				addr    = make(chan string, 1)
+				exited  = make(chan struct{})
+				waitErr error
+			)
+			go func() {
+				defer close(exited)
+				re := regexp.MustCompile(`listening on (http://\S+)`)
+				sc := bufio.NewScanner(stderr)
+				for sc.Scan() {
+					logged.WriteString(sc.Text() + "\n")
+					if m := re.FindStringSubmatch(sc.Text()); m != nil {
+						addr <- m[1]
+					}
+				}
+				waitErr = cmd.Wait()
+			}()
+			t.Cleanup(func() {
+				_ = cmd.Process.Kill() // if it is still running
+				<-exited
+				if t.Failed() {
+					t.Logf("the quick start's stderr:\n%s\nits stdout:\n%s", logged.String(), stdout.String())
+				}
+			})
+			var base string
+			select {
+			case base = <-addr:
+			case <-exited:
+				t.Fatalf("the quick start exited at start: %v", waitErr)
+			case <-ctx.Done():
+				t.Fatal("the quick start did not say where it listens")
+			}
+
+			for range requests {
+				if body := get(t, base+"/users/42"); body != "user 42\n" {
+					t.Fatalf("GET /users/42 = %q, want %q", body, "user 42\n")
+				}
+			}
+			resp, err := http.Get(base + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.metricsStatus {
+				t.Errorf("GET /metrics on the application's port: %d, want %d", resp.StatusCode, tc.metricsStatus)
+			}
+			if tc.scraped {
+				var got uint64
+				for _, m := range parse(t, string(body))["http_server_request_duration_seconds"].GetMetric() {
+					if labels(m) == series {
+						got = m.GetHistogram().GetSampleCount()
+					}
+				}
+				if got != requests {
+					t.Errorf("the scrape counts %d requests in {%s}, want %d", got, series, requests)
+				}
+			}
+
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-exited:
+			case <-ctx.Done():
+				t.Fatal("the quick start did not exit after SIGTERM")
+			}
+			if waitErr != nil {
+				t.Fatalf("after SIGTERM the quick start exited with %v, want 0", waitErr)
+			}
+			if tc.console {
+				got, ok := consoleCount(t, stdout.Bytes(), "http.server.request.duration", "http.route", "/users/{id}")
+				if !ok {
+					t.Fatal("the last console export has no http.server.request.duration point for /users/{id}")
+				}
+				if got != requests {
+					t.Errorf("the last console export counts %d requests to /users/{id}, want %d", got, requests)
+				}
+			}
+		})
+	}
+}
+
+// buildQuickStart builds the Go block under "## Quick start" in README.md,
+// as a user would paste it, into a package of this module (through an
+// overlay, without writing into the tree), and returns the binary's path.
+func buildQuickStart(t *testing.T) string {
+	t.Helper()
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -291,18 +447,76 @@ func TestReadmeQuickStartCompiles(t *testing.T) {
 	if err := os.WriteFile(src, m[1], 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// An overlay puts the file in a package of this module without writing
-	// into the tree.
 	wd, _ := os.Getwd()
 	overlay := filepath.Join(dir, "overlay.json")
 	replace := fmt.Sprintf(`{"Replace":{%q:%q}}`, filepath.Join(wd, "quickstart", "main.go"), src)
 	if err := os.WriteFile(overlay, []byte(replace), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "build", "-overlay", overlay, "-o", filepath.Join(dir, "quickstart"), "./quickstart")
+	bin := filepath.Join(dir, "quickstart")
+	cmd := exec.Command("go", "build", "-overlay", overlay, "-o", bin, "./quickstart")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("the README quick start does not build: %v\n%s\n%s", err, out, m[1])
 	}
+	return bin
+}
+
+// withoutOtelEnv returns env without the OTEL_* variables, so that the
+// test's own environment cannot change what it runs.
+func withoutOtelEnv(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "OTEL_") })
+}
+
+// consoleCount reads the exports the console exporter wrote (JSON, one
+// after the other) and returns, from the last one, the count of the
+// histogram called name at its point whose attribute key has value.
+func consoleCount(t *testing.T, out []byte, name, key, value string) (uint64, bool) {
+	t.Helper()
+	type export struct {
+		ScopeMetrics []struct {
+			Metrics []struct {
+				Name string
+				Data struct {
+					DataPoints []struct {
+						Attributes []struct {
+							Key   string
+							Value struct{ Value any }
+						}
+						Count uint64
+					}
+				}
+			}
+		}
+	}
+	var last *export
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var e export
+		if err := dec.Decode(&e); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("console output: %v", err)
+		}
+		last = &e
+	}
+	if last == nil {
+		t.Fatal("the console exporter wrote nothing")
+	}
+	for _, sm := range last.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != name {
+				continue
+			}
+			for _, dp := range m.Data.DataPoints {
+				for _, a := range dp.Attributes {
+					if a.Key == key && a.Value.Value == value {
+						return dp.Count, true
+					}
+				}
+			}
+		}
+	}
+	return 0, false
 }
 
 func get(t *testing.T, url string) string {
@@ -389,25 +603,6 @@ func otlpAttrs(t *testing.T, key string) map[string]string {
 		attrs[k] = v
 	}
 	return attrs
-}
-
-// promtool lints a text scrape with promtool check metrics when promtool
-// is installed (CI requires it).
-func promtool(t *testing.T, body string) {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("OTELRED_REQUIRE_PROMETHEUS") == "1" {
-			t.Fatal("promtool not found, and OTELRED_REQUIRE_PROMETHEUS=1")
-		}
-		t.Log("promtool not installed: skipping the lint (apt-get install -y prometheus)")
-		return
-	}
-	cmd := exec.Command(path, "check", "metrics")
-	cmd.Stdin = strings.NewReader(body)
-	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
-	}
 }
 
 func must[T any](v T, err error) T {
@@ -600,21 +795,6 @@ type soakSample struct {
 	pushes     int
 }
 
-// waitGoroutines polls until at most n goroutines run, for up to 5 s, and
-// returns the last count.
-func waitGoroutines(n int) int {
-	deadline := time.Now().Add(5 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		got := runtime.NumGoroutine()
-		if got <= n || time.Now().After(deadline) {
-			return got
-		}
-		<-tick.C
-	}
-}
-
 // TestSoak runs steady load for OTELRED_SOAK (such as 60s) against the
 // example's wiring: the middleware on a real server, Setup with
 // Prometheus and OTLP (pushing every second), /metrics scraped every
@@ -733,7 +913,7 @@ func TestSoak(t *testing.T) {
 	stop()
 	wg.Wait()
 	transport.CloseIdleConnections()
-	gEnd := waitGoroutines(g0)
+	gEnd := testsupport.SettleGoroutines(g0)
 
 	var table strings.Builder
 	fmt.Fprintf(&table, "%8s %12s %10s %10s %6s\n", "t", "heap bytes", "goroutines", "requests", "pushes")
@@ -830,19 +1010,6 @@ func (l *lastPush) count(name string, attrs map[string]string) (uint64, bool) {
 	l.mu.Lock()
 	last := l.last
 	l.mu.Unlock()
-	for _, rm := range last.GetResourceMetrics() {
-		for _, sm := range rm.GetScopeMetrics() {
-			for _, m := range sm.GetMetrics() {
-				if m.GetName() != name {
-					continue
-				}
-				for _, dp := range m.GetHistogram().GetDataPoints() {
-					if maps.Equal(otlptest.Attributes(dp.GetAttributes()), attrs) {
-						return dp.GetCount(), true
-					}
-				}
-			}
-		}
-	}
-	return 0, false
+	p, ok := otlptest.HistogramIn(last, name, attrs)
+	return p.GetCount(), ok
 }

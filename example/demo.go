@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"errors"
@@ -240,7 +241,10 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 	}
 	d.orders.track = ops.Track
 
-	if h := p.Handler(); h != nil {
+	// With a standalone listener (OTEL_EXPORTER_PROMETHEUS_HOST or _PORT)
+	// the exposition is served there only: it describes the whole service,
+	// and the application's port is often the public one.
+	if h := p.Handler(); h != nil && p.Addr() == nil {
 		mux.Handle("GET /metrics", h)
 	}
 	h := mw(mux)
@@ -358,7 +362,12 @@ func (d *demo) banner() string {
 	b.WriteString("  GET /fail          500\n")
 	b.WriteString("  GET /slow?ms=N     200 after N ms (default 250, capped at 5000); a bad ms is 400\n")
 	b.WriteString("  POST /orders       201 after calling GET " + dependencyPath + " on itself and processing the order; 502 if the call fails\n")
-	if d.provider != nil && d.provider.Handler() != nil {
+	switch {
+	case d.provider == nil || d.provider.Handler() == nil:
+	case d.provider.Addr() != nil:
+		fmt.Fprintf(&b, "metrics: the Prometheus exposition is at http://%s%s, on its own listener, and not on %s\n",
+			d.provider.Addr(), cmp.Or(d.opts.config.Prometheus.Path, "/metrics"), d.url())
+	default:
 		b.WriteString("  GET /metrics       the Prometheus exposition\n")
 	}
 	if d.tracing != nil {

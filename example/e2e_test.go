@@ -28,6 +28,7 @@ import (
 
 	"github.com/otelred/otelred/example/redgen/gen"
 	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
@@ -860,7 +861,7 @@ func (p *promServer) exemplars(query string, start time.Time) (map[string][]exem
 type promServer struct {
 	url    string
 	client *http.Client
-	out    *lockedBuffer
+	out    *testsupport.LockedBuffer
 	exited chan struct{}
 	err    error // the process's exit, once exited is closed
 }
@@ -881,7 +882,7 @@ func startPrometheus(t *testing.T, bin, config string) *promServer {
 		p := &promServer{
 			url:    "http://" + addr,
 			client: newClient(t),
-			out:    &lockedBuffer{},
+			out:    &testsupport.LockedBuffer{},
 			exited: make(chan struct{}),
 		}
 		cmd := exec.Command(bin,

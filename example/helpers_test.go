@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -86,25 +85,6 @@ func post(t *testing.T, c *http.Client, url string) (int, string) {
 		t.Fatalf("POST %s: reading the body: %v", url, err)
 	}
 	return resp.StatusCode, string(b)
-}
-
-// lockedBuffer is a bytes.Buffer safe for a child process's output and a
-// test reading it at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // built is the demo binary, built once for the exec tests.

@@ -73,6 +73,8 @@ const envText = `
 Environment:
   OTEL_METRICS_EXPORTER   comma list of prometheus, otlp, console, none (default prometheus)
   OTEL_EXPORTER_OTLP_*    the standard OTLP settings (endpoint, protocol, headers, ...)
+  OTEL_EXPORTER_PROMETHEUS_HOST, _PORT
+                          serve /metrics on a listener of its own, and only there
   OTEL_METRIC_EXPORT_INTERVAL  push interval in ms (default 60000)
   OTEL_SERVICE_NAME       the service's name (default "example")
 

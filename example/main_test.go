@@ -16,7 +16,8 @@ import (
 	"time"
 
 	"github.com/otelred/otelred/exporter"
-	"github.com/otelred/otelred/exporter/otlptest"
+	"github.com/otelred/otelred/internal/otlptest"
+	"github.com/otelred/otelred/internal/testsupport"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -225,7 +226,7 @@ func TestDemoServesMetrics(t *testing.T) {
 // TestRunWithLoad runs the whole demo with -load until two live lines are
 // out, then cancels it, as a signal would.
 func TestRunWithLoad(t *testing.T) {
-	stdout := &lockedBuffer{}
+	stdout := &testsupport.LockedBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -323,7 +324,7 @@ func TestBinaryShutsDownGracefully(t *testing.T) {
 				t.Fatal(err)
 			}
 			var (
-				out     lockedBuffer
+				out     testsupport.LockedBuffer
 				addr    = make(chan string, 1)
 				exited  = make(chan struct{})
 				waitErr error
@@ -398,5 +399,36 @@ func TestBinaryShutsDownGracefully(t *testing.T) {
 				t.Errorf("the demo did not say it shut down:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// TestDemoServesMetricsOnTheStandaloneListenerOnly checks that with
+// OTEL_EXPORTER_PROMETHEUS_HOST and _PORT the demo says where /metrics is,
+// serves it there, and no longer on the application's port.
+func TestDemoServesMetricsOnTheStandaloneListenerOnly(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1")
+	t.Setenv("OTEL_EXPORTER_PROMETHEUS_PORT", "0")
+	c := newClient(t)
+	d := startDemo(t, options{})
+	addr := d.provider.Addr()
+	if addr == nil {
+		t.Fatal("no standalone listener")
+	}
+	want := "metrics: the Prometheus exposition is at http://" + addr.String() + "/metrics, on its own listener, and not on " + d.url() + "\n"
+	if b := d.banner(); !strings.Contains(b, want) || strings.Contains(b, "GET /metrics") {
+		t.Errorf("banner:\n%s\nwant the line %q and no GET /metrics route", b, want)
+	}
+	get(t, c, d.url()+"/hello/ada")
+	if status, _ := get(t, c, d.url()+"/metrics"); status != 404 {
+		t.Errorf("GET /metrics on the application's port: %d, want 404", status)
+	}
+	status, body := get(t, c, "http://"+addr.String()+"/metrics")
+	line := `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}"} 1`
+	if status != 200 || !strings.Contains(body, line) {
+		t.Errorf("GET /metrics on the standalone listener: %d, want 200 with %s:\n%s", status, line, body)
+	}
+	// The middleware leaves /metrics out wherever it is served.
+	if strings.Contains(body, `http_route="unmatched"`) {
+		t.Errorf("the application's 404 for /metrics is recorded:\n%s", body)
 	}
 }

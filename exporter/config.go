@@ -112,7 +112,8 @@ type Config struct {
 	// every rate over the shared Prometheus family would count each request
 	// twice; otelhttp's traces are not affected either way.
 	//
-	// The zero value means dropped. No environment variable sets it.
+	// The zero value means OTELRED_OTELHTTP_METRICS ("true" or "false"),
+	// and dropped when that is not set either.
 	OtelhttpMetrics bool `json:"otelhttp_metrics,omitempty" yaml:"otelhttp_metrics,omitempty"`
 
 	// Prometheus configures the pull exporter.

@@ -120,6 +120,7 @@ func TestWithEnvRejectsBadVariables(t *testing.T) {
 		{name: "an unknown protocol", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "thrift"}, want: []string{"OTEL_EXPORTER_OTLP_PROTOCOL", `"thrift"`}},
 		{name: "the unsupported http/json protocol", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "http/json"}, want: []string{"OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", `"http/json"`}},
 		{name: "insecure that is not a boolean", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_INSECURE": "yes"}, want: []string{"OTEL_EXPORTER_OTLP_INSECURE", `"yes"`}},
+		{name: "keeping otelhttp's metrics that is not a boolean", env: map[string]string{"OTELRED_OTELHTTP_METRICS": "1"}, want: []string{"OTELRED_OTELHTTP_METRICS", `"1"`, "want true or false"}},
 		{name: "a timeout with a unit", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TIMEOUT": "10s"}, want: []string{"OTEL_EXPORTER_OTLP_TIMEOUT", `"10s"`, "milliseconds"}},
 		{name: "a zero signal timeout", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT": "0"}, want: []string{"OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", `"0"`}},
 		{name: "a zero interval", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_METRIC_EXPORT_INTERVAL": "0"}, want: []string{"OTEL_METRIC_EXPORT_INTERVAL", `"0"`}},
@@ -262,6 +263,19 @@ func TestPrecedence(t *testing.T) {
 			cfg:  exporter.Config{OTLP: exporter.OTLP{Headers: map[string]string{"c": "3"}}},
 			got:  func(c exporter.Config) any { return c.OTLP.Headers },
 			want: map[string]string{"c": "3"},
+		},
+		{
+			name: "the environment keeps otelhttp's metrics",
+			env:  map[string]string{"OTELRED_OTELHTTP_METRICS": "True"},
+			got:  func(c exporter.Config) any { return c.OtelhttpMetrics },
+			want: true,
+		},
+		{
+			name: "explicit otelhttp metrics beat an environment that says false",
+			env:  map[string]string{"OTELRED_OTELHTTP_METRICS": "false"},
+			cfg:  exporter.Config{OtelhttpMetrics: true},
+			got:  func(c exporter.Config) any { return c.OtelhttpMetrics },
+			want: true,
 		},
 		{
 			name: "the environment turns insecure on",

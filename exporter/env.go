@@ -37,6 +37,9 @@ const (
 
 	envServiceName        = "OTEL_SERVICE_NAME"
 	envResourceAttributes = "OTEL_RESOURCE_ATTRIBUTES"
+
+	// envOtelhttpMetrics is otelred's own: the specification has none.
+	envOtelhttpMetrics = "OTELRED_OTELHTTP_METRICS"
 )
 
 // Defaults the specification gives the Prometheus listener variables.
@@ -105,6 +108,15 @@ func (c Config) WithEnv() (Config, error) {
 		}
 	}
 
+	if !c.OtelhttpMetrics {
+		if v := getenv(envOtelhttpMetrics); v != "" {
+			if b, err := parseBool(envOtelhttpMetrics, v); err != nil {
+				fail(err)
+			} else {
+				c.OtelhttpMetrics = b
+			}
+		}
+	}
 	if c.enabled(otlpName) {
 		fail(c.OTLP.withEnv())
 	}
@@ -160,12 +172,10 @@ func (o *OTLP) withEnv() error {
 	}
 	if !o.Insecure {
 		if name, v := firstEnv(envMetricsInsecure, envInsecure); v != "" {
-			switch strings.ToLower(v) {
-			case "true":
-				o.Insecure = true
-			case "false":
-			default:
-				fail(fmt.Errorf("%w: %s %q: want true or false", ErrInvalidConfig, name, v))
+			if b, err := parseBool(name, v); err != nil {
+				fail(err)
+			} else {
+				o.Insecure = b
 			}
 		}
 	}
@@ -216,6 +226,18 @@ func (o *OTLP) withEnv() error {
 }
 
 // getenv returns the variable's value without surrounding spaces.
+// parseBool reads the boolean variable name, whose value is v: "true" or
+// "false", in any case.
+func parseBool(name, v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: %s %q: want true or false", ErrInvalidConfig, name, v)
+}
+
 func getenv(name string) string { return strings.TrimSpace(os.Getenv(name)) }
 
 // firstEnv returns the first of the variables that is set, and its value.

@@ -9,10 +9,13 @@ import (
 	"net/http/httptest"
 	"strings"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/views"
 )
 
 // printLines prints the exposition lines that start with prefix.
@@ -54,14 +57,22 @@ func ExampleSetup() {
 	// http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}",network_protocol_version="1.1",url_scheme="http"} 1
 }
 
+// Your own MeterProvider, with your own resource, views and instruments:
+// New gives it the readers, and otelred's views.RED its buckets.
 func ExampleNew() {
 	ctx := context.Background()
 	exp, err := exporter.New(ctx, exporter.Config{Exporters: []string{"prometheus"}})
 	if err != nil {
 		log.Fatal(err)
 	}
-	// Your own MeterProvider, with your own views and resource.
-	var opts []sdkmetric.Option
+	red, err := views.RED(otelred.Semconv, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	opts := []sdkmetric.Option{
+		sdkmetric.WithResource(resource.NewSchemaless(attribute.String("service.name", "shop"))),
+		sdkmetric.WithView(red...),
+	}
 	for _, r := range exp.Readers() {
 		opts = append(opts, sdkmetric.WithReader(r))
 	}
@@ -71,17 +82,35 @@ func ExampleNew() {
 		_ = exp.Shutdown(ctx) // then what New started itself
 	}()
 
+	// A metric of your own, on the same provider.
 	orders, err := mp.Meter("shop").Int64Counter("orders")
 	if err != nil {
 		log.Fatal(err)
 	}
 	orders.Add(ctx, 3)
 
+	// otelred's middleware on it, with /metrics served from exp.Handler.
+	mw, err := otelred.New(otelred.WithMeterProvider(mp))
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /orders", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+	})
+	mux.Handle("GET /metrics", exp.Handler())
+	h := mw(mux)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/orders", nil))
+
 	scrape := httptest.NewRecorder()
-	exp.Handler().ServeHTTP(scrape, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	h.ServeHTTP(scrape, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	printLines(scrape.Body.String(), "orders_total")
+	printLines(scrape.Body.String(), "http_server_request_duration_seconds_count")
+	printLines(scrape.Body.String(), "target_info")
 	// Output:
 	// orders_total 3
+	// http_server_request_duration_seconds_count{http_request_method="POST",http_response_status_code="201",http_route="/orders"} 1
+	// target_info{service_name="shop"} 1
 }
 
 func ExampleConfig() {

@@ -7,7 +7,7 @@ import (
 	"net"
 	"runtime"
 	"slices"
-	"sync"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -17,29 +17,11 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelred/otelred/exporter"
-	"github.com/otelred/otelred/exporter/otlptest"
+	"github.com/otelred/otelred/internal/otlptest"
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
-
-// lockedBuffer is a Writer that may be written by a reader's goroutine
-// while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Len()
-}
 
 // portIsFree reports whether addr can be bound again.
 func portIsFree(t *testing.T, addr string) bool {
@@ -66,7 +48,7 @@ func TestNewStartsNothingHalfWay(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = holder.Shutdown(context.Background()) })
 
-	console := &lockedBuffer{}
+	console := &testsupport.LockedBuffer{}
 	cfg := func(addr string, reg prometheus.Registerer) exporter.Config {
 		return exporter.Config{
 			Exporters: []string{"otlp", "console", "prometheus"},
@@ -91,7 +73,7 @@ func TestNewStartsNothingHalfWay(t *testing.T) {
 			before := runtime.NumGoroutine()
 			err := build.call(cfg(addr, reg)) // reg is taken by holder
 			checkErr(t, err, []string{"Prometheus.Registerer"}, nil)
-			if got := settleGoroutines(before); got > before {
+			if got := testsupport.SettleGoroutines(before); got > before {
 				t.Errorf("%d goroutines run after the failed %s, %d before: something was left running", got, build.name, before)
 			}
 			if !portIsFree(t, addr) {
@@ -135,7 +117,7 @@ func TestPortInUseFailsNew(t *testing.T) {
 	before := runtime.NumGoroutine()
 	_, err = exporter.Setup(context.Background(), exporter.Config{
 		Exporters:  []string{"prometheus", "console"},
-		Console:    exporter.Console{Writer: &lockedBuffer{}},
+		Console:    exporter.Console{Writer: &testsupport.LockedBuffer{}},
 		Prometheus: exporter.Prometheus{ListenAddr: addr},
 	})
 	if err == nil {
@@ -149,7 +131,7 @@ func TestPortInUseFailsNew(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, w)
 		}
 	}
-	if got := settleGoroutines(before); got > before {
+	if got := testsupport.SettleGoroutines(before); got > before {
 		t.Errorf("%d goroutines run after the failed Setup, %d before", got, before)
 	}
 }
@@ -171,7 +153,7 @@ func TestExportersAnyCombination(t *testing.T) {
 		e, err := exporter.New(context.Background(), exporter.Config{
 			Exporters: tc.exporters,
 			OTLP:      exporter.OTLP{Endpoint: rcv.Endpoint(), Interval: time.Hour},
-			Console:   exporter.Console{Writer: &lockedBuffer{}, Interval: time.Hour},
+			Console:   exporter.Console{Writer: &testsupport.LockedBuffer{}, Interval: time.Hour},
 		})
 		if err != nil {
 			t.Fatalf("%v: %v", tc.exporters, err)
@@ -191,7 +173,7 @@ func TestExportersAnyCombination(t *testing.T) {
 
 func TestConsoleWritesOnShutdown(t *testing.T) {
 	clearEnv(t)
-	out := &lockedBuffer{}
+	out := &testsupport.LockedBuffer{}
 	p, err := exporter.Setup(context.Background(), exporter.Config{
 		Exporters: []string{"console"},
 		Console:   exporter.Console{Writer: out, Interval: time.Hour},
@@ -203,10 +185,8 @@ func TestConsoleWritesOnShutdown(t *testing.T) {
 	if err := p.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	out.mu.Lock()
-	defer out.mu.Unlock()
-	if !bytes.Contains(out.b.Bytes(), []byte(`"Name":"http.server.request.duration"`)) {
-		t.Errorf("the console exporter did not write the duration histogram:\n%s", out.b.String())
+	if written := out.String(); !strings.Contains(written, `"Name":"http.server.request.duration"`) {
+		t.Errorf("the console exporter did not write the duration histogram:\n%s", written)
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/otelred/otelred/exporter"
-	"github.com/otelred/otelred/exporter/otlptest"
+	"github.com/otelred/otelred/internal/otlptest"
 	"github.com/otelred/otelred/otelred"
 )
 

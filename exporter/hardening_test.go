@@ -23,10 +23,10 @@ import (
 	"time"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 
 	"github.com/otelred/otelred/exporter"
-	"github.com/otelred/otelred/exporter/otlptest"
+	"github.com/otelred/otelred/internal/otlptest"
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
@@ -96,7 +96,7 @@ func TestCollectorFaultsStayBounded(t *testing.T) {
 				g0, a0, e0, t0 := runtime.NumGoroutine(), rcv.Attempts(), errs.count(), time.Now()
 				drive(warm + measured)
 				elapsed, a1, e1 := time.Since(t0), rcv.Attempts(), errs.count()
-				g1 := settleGoroutines(g0 + goroutineSlack)
+				g1 := testsupport.SettleGoroutines(g0 + goroutineSlack)
 				exports, attempts := e1-e0, a1-a0
 
 				t.Logf("%d failed exports in %v (%.1f intervals): %d attempts at the receiver (%.2f per export), goroutines %d → %d, slowest request %v; an error: %.120s",
@@ -149,34 +149,6 @@ func firstError(s *errSink) string {
 		return ""
 	}
 	return s.errs[0].Error()
-}
-
-// countIn returns the count of the histogram point of metric name whose
-// attributes are exactly attrs, in one export request.
-func countIn(req *colmetricpb.ExportMetricsServiceRequest, name string, attrs map[string]string) (uint64, bool) {
-	for _, rm := range req.GetResourceMetrics() {
-		for _, sm := range rm.GetScopeMetrics() {
-			for _, m := range sm.GetMetrics() {
-				if m.GetName() != name {
-					continue
-				}
-				for _, p := range m.GetHistogram().GetDataPoints() {
-					got := otlptest.Attributes(p.GetAttributes())
-					if len(got) != len(attrs) {
-						continue
-					}
-					same := true
-					for k, v := range attrs {
-						same = same && got[k] == v
-					}
-					if same {
-						return p.GetCount(), true
-					}
-				}
-			}
-		}
-	}
-	return 0, false
 }
 
 // TestPushResumesWithCumulativeTotals serves N requests while the
@@ -241,10 +213,11 @@ func TestPushResumesWithCumulativeTotals(t *testing.T) {
 
 				var last uint64
 				for i, req := range rcv.Requests() {
-					c, found := countIn(req, name, okAttrs)
+					p, found := otlptest.HistogramIn(req, name, okAttrs)
 					if !found {
 						continue
 					}
+					c := p.GetCount()
 					if c < last || c > nOK+mOK {
 						t.Errorf("accepted export %d counts %d requests after %d, want non-decreasing and at most %d", i, c, last, nOK+mOK)
 					}

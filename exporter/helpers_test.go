@@ -6,7 +6,6 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,7 +34,7 @@ var otelEnv = []string{
 	"OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
 	"OTEL_METRIC_EXPORT_INTERVAL", "OTEL_METRIC_EXPORT_TIMEOUT",
 	"OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES",
-	"OTEL_METRICS_EXEMPLAR_FILTER",
+	"OTEL_METRICS_EXEMPLAR_FILTER", "OTELRED_OTELHTTP_METRICS",
 }
 
 // clearEnv empties every variable the package reads, for this test only
@@ -185,19 +184,4 @@ func (s *errSink) waitFor(ctx context.Context, n int) bool {
 		}
 	}
 	return true
-}
-
-// settleGoroutines polls until at most n goroutines run, and returns the
-// last count.
-func settleGoroutines(n int) int {
-	deadline := time.Now().Add(5 * time.Second)
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		got := runtime.NumGoroutine()
-		if got <= n || time.Now().After(deadline) {
-			return got
-		}
-		<-tick.C
-	}
 }

@@ -11,7 +11,7 @@ import (
 	metricpb "go.opentelemetry.io/proto/otlp/metrics/v1"
 
 	"github.com/otelred/otelred/exporter"
-	"github.com/otelred/otelred/exporter/otlptest"
+	"github.com/otelred/otelred/internal/otlptest"
 	"github.com/otelred/otelred/otelred"
 )
 

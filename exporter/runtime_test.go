@@ -2,9 +2,6 @@ package exporter_test
 
 import (
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -13,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
@@ -53,7 +51,7 @@ func TestRuntimeMetrics(t *testing.T) {
 		if v, ok := sample(body, `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/users/{id}",network_protocol_version="1.1",url_scheme="http"}`); !ok || v != "1" {
 			t.Errorf("the RED request count = %q (found %v), want 1", v, ok)
 		}
-		checkPromtool(t, body) // one expected complaint: see checkPromtool
+		testsupport.Promtool(t, body)
 	})
 
 	t.Run("off by default, no runtime series", func(t *testing.T) {
@@ -91,34 +89,5 @@ func TestRuntimeMetricsDecode(t *testing.T) {
 	}
 	if b, err := json.Marshal(exporter.Config{}); err != nil || strings.Contains(string(b), "runtime_metrics") {
 		t.Errorf("the zero Config marshals as %s (%v), want no runtime_metrics", b, err)
-	}
-}
-
-// checkPromtool lints a text scrape with promtool check metrics, when
-// promtool is installed.
-func checkPromtool(t *testing.T, body string) {
-	t.Helper()
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("OTELRED_REQUIRE_PROMETHEUS") == "1" {
-			t.Fatalf("promtool not found: %v", err)
-		}
-		t.Log("promtool not installed: the scrape is not linted")
-		return
-	}
-	path := filepath.Join(t.TempDir(), "scrape.txt")
-	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = f
-	out, err := cmd.CombinedOutput()
-	if err != nil || len(out) > 0 {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }

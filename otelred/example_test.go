@@ -2,14 +2,18 @@ package otelred_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
@@ -81,4 +85,198 @@ func ExampleWithProfile() {
 	// Unordered output:
 	// http_requests_total method=GET,path=/fail,service=shop,status_code=500 1
 	// http_errors_total method=GET,path=/fail,service=shop,status_code=500 1
+}
+
+// The client side: a Transport around the base RoundTripper records every
+// outgoing request by method, host and status. Here the base is a stub
+// that answers without a network: 200, except 503 for /busy, and a timeout
+// for /hang.
+func ExampleNewTransport() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		switch r.URL.Path {
+		case "/hang":
+			return nil, context.DeadlineExceeded
+		case "/busy":
+			return &http.Response{StatusCode: http.StatusServiceUnavailable, Body: http.NoBody, Request: r}, nil
+		}
+		return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: r}, nil
+	})
+	transport, err := otelred.NewTransport(base, otelred.WithMeterProvider(provider))
+	if err != nil {
+		panic(err)
+	}
+	client := &http.Client{Transport: transport}
+
+	for _, url := range []string{
+		"http://inventory.internal/items/1",
+		"http://inventory.internal/items/2",
+		"http://inventory.internal/busy",
+		"https://payments.internal:8443/hang",
+	} {
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+		}
+	}
+
+	testsupport.PrintPoints(reader)
+	// Output:
+	// http.client.request.duration{error.type=503,http.request.method=GET,http.response.status_code=503,server.address=inventory.internal,server.port=80} count=1
+	// http.client.request.duration{error.type=timeout,http.request.method=GET,server.address=payments.internal,server.port=8443} count=1
+	// http.client.request.duration{http.request.method=GET,http.response.status_code=200,server.address=inventory.internal,server.port=80} count=2
+}
+
+// Work that is not an HTTP request: Start and End an operation by hand, or
+// let Track run a function and record its error.
+func ExampleNewOperations() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	ops, err := otelred.NewOperations(otelred.WithMeterProvider(provider))
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+
+	// By hand: the name comes from the code, never from input.
+	for range 2 {
+		op := ops.Start(ctx, "orders.process")
+		// ... process an order ...
+		op.End(nil)
+	}
+
+	// Around a function: its error is the failure, by type.
+	_ = ops.Track(ctx, "invoices.read", func(context.Context) error {
+		return &fs.PathError{Op: "open", Path: "invoice.pdf", Err: fs.ErrNotExist}
+	})
+	_ = ops.Track(ctx, "invoices.read", func(context.Context) error { return nil })
+	_ = ops.Track(ctx, "invoices.send", func(context.Context) error { return errors.New("mailbox full") })
+
+	testsupport.PrintPoints(reader)
+	// Output:
+	// operation.active{operation.name=invoices.read} 0
+	// operation.active{operation.name=invoices.send} 0
+	// operation.active{operation.name=orders.process} 0
+	// operation.duration{error.type=*fs.PathError,operation.name=invoices.read} count=1
+	// operation.duration{error.type=_OTHER,operation.name=invoices.send} count=1
+	// operation.duration{operation.name=invoices.read} count=1
+	// operation.duration{operation.name=orders.process} count=2
+}
+
+// Health checks and probes record nothing: the filter keeps every request
+// but those under /health and those a load balancer marks as probes.
+func ExampleWithFilter() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	mw, err := otelred.New(
+		otelred.WithMeterProvider(provider),
+		otelred.WithFilter(func(r *http.Request) bool {
+			return !strings.HasPrefix(r.URL.Path, "/health") && r.Header.Get("X-Probe") == ""
+		}),
+	)
+	if err != nil {
+		panic(err)
+	}
+	handler := mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+
+	probe := httptest.NewRequest("GET", "/orders", nil)
+	probe.Header.Set("X-Probe", "1")
+	for _, r := range []*http.Request{
+		httptest.NewRequest("GET", "/healthz", nil),
+		httptest.NewRequest("GET", "/health/ready", nil),
+		probe,
+		httptest.NewRequest("GET", "/orders", nil),
+	} {
+		handler.ServeHTTP(httptest.NewRecorder(), r)
+	}
+
+	testsupport.PrintPoints(reader)
+	// Output:
+	// http.server.active_requests{http.request.method=GET} 0
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=unmatched} count=1
+}
+
+// A router that passes a new request down, as gorilla/mux does, leaves no
+// pattern on the request otelred sees; the matched route's handler (or a
+// middleware the router runs after matching) hands the template over.
+func ExampleSetRoute() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	red, err := otelred.New(otelred.WithMeterProvider(provider))
+	if err != nil {
+		panic(err)
+	}
+	// router matches /orders/<id> only, and serves it with a new request.
+	router := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := strings.CutPrefix(r.URL.Path, "/orders/")
+		if !ok || id == "" {
+			http.NotFound(w, r)
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), orderID{}, id))
+		otelred.SetRoute(w, "/orders/{id}")
+		fmt.Fprintf(w, "order %s\n", r.Context().Value(orderID{}))
+	})
+	handler := red(router)
+
+	for _, path := range []string{"/orders/1", "/orders/2", "/elsewhere"} {
+		handler.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
+	}
+
+	testsupport.PrintPoints(reader)
+	// Output:
+	// http.server.active_requests{http.request.method=GET} 0
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/orders/{id}} count=2
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,http.route=unmatched} count=1
+}
+
+type orderID struct{}
+
+// An adapter for a framework whose handlers are not net/http middleware
+// calls Start when a request arrives and End when its handler returns,
+// with the route and status the framework knows.
+func ExampleNewServer() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	server, err := otelred.NewServer(otelred.WithMeterProvider(provider))
+	if err != nil {
+		panic(err)
+	}
+	// serve stands for the framework: it matched route, and its handler
+	// sent status, or panicked before sending anything.
+	serve := func(r *http.Request, route string, status int, panics bool) {
+		q := server.Start(r, route)
+		served := false
+		defer func() {
+			if !served {
+				q.End(route, status, true)
+				recover() // a framework's recovery middleware, further out
+			}
+		}()
+		if panics {
+			panic("handler failed")
+		}
+		served = true
+		q.End(route, status, false)
+	}
+	serve(httptest.NewRequest("GET", "/users/1", nil), "/users/:id", 200, false)
+	serve(httptest.NewRequest("GET", "/users/2", nil), "/users/:id", 0, true)
+	serve(httptest.NewRequest("GET", "/nowhere", nil), "", 404, false)
+
+	testsupport.PrintPoints(reader)
+	// Output:
+	// http.server.active_requests{http.request.method=GET} 0
+	// http.server.request.duration{error.type=panic,http.request.method=GET,http.response.status_code=500,http.route=/users/:id} count=1
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/users/:id} count=1
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,http.route=unmatched} count=1
 }

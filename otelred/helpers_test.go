@@ -72,6 +72,13 @@ func (h *harness) do(s *httptest.Server, method, path string) *http.Response {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	return h.send(s, req)
+}
+
+// send sends req to s and waits until the middleware has recorded it. It
+// returns nil when the request got no response.
+func (h *harness) send(s *httptest.Server, req *http.Request) *http.Response {
+	h.t.Helper()
 	h.served.Add(1)
 	resp, err := s.Client().Do(req)
 	if err != nil {

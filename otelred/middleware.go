@@ -42,11 +42,7 @@ import (
 // request path itself never fails because of instrumentation. Wrapping a
 // nil handler panics at once.
 func New(opts ...Option) (func(http.Handler) http.Handler, error) {
-	cfg, err := newConfig("New", forServer, opts)
-	if err != nil {
-		return nil, err
-	}
-	m, err := newMiddleware(cfg)
+	m, err := newMiddleware("New", opts)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +93,13 @@ func unpackSeries(code uint64) (status int, method uint8, c conn, panicked bool)
 	return int(int32(uint32(code >> 32))), uint8(code >> 1), conn(code>>9) & (1<<connBits - 1), code&1 != 0
 }
 
-func newMiddleware(cfg config) (*middleware, error) {
+// newMiddleware builds the state of the constructor named ctor, which
+// takes the server's options.
+func newMiddleware(ctor string, opts []Option) (*middleware, error) {
+	cfg, err := newConfig(ctor, forServer, opts)
+	if err != nil {
+		return nil, err
+	}
 	p := &profiles[cfg.profile]
 	m := &middleware{
 		cfg:     cfg,
@@ -109,7 +111,6 @@ func newMiddleware(cfg config) (*middleware, error) {
 	m.writers.New = func() any { return new(writer) }
 
 	meter := cfg.meter()
-	var err error
 	if m.Instruments, err = red.NewInstruments(meter, p.server.spec(p.boundaries)); err != nil {
 		return nil, err
 	}

@@ -143,13 +143,10 @@ func TestStatusRules(t *testing.T) {
 				req.Header.Set("Connection", "Upgrade")
 				req.Header.Set("Upgrade", "test")
 			}
-			h.served.Add(1)
-			resp, err := s.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
+			resp := h.send(s, req)
+			if resp == nil {
+				t.Fatal("no response")
 			}
-			resp.Body.Close()
-			h.served.Wait()
 			if resp.StatusCode != tc.wantClient {
 				t.Errorf("client got %d, want %d", resp.StatusCode, tc.wantClient)
 			}

@@ -210,8 +210,9 @@ func WithFilter(f func(r *http.Request) bool) Option {
 // service.name from OTEL_RESOURCE_ATTRIBUTES. A MeterProvider of the SDK
 // does not report its resource, so on one built by hand with a resource of
 // its own, pass the same name here. When the Classic profile's service is
-// known none of these ways, the constructor returns an error rather than
-// label every series "unknown_service".
+// known none of these ways (a resource's "unknown_service:" stand-in does
+// not count), the constructor returns an error rather than label every
+// series "unknown_service".
 func WithService(name string) Option {
 	return optionFunc(func(c *config) error {
 		if name == "" {
@@ -287,7 +288,9 @@ func WithHosts(hosts ...string) Option {
 // the environment as the SDK does (the last service.name wins).
 func serviceName(mp metric.MeterProvider) string {
 	if p, ok := mp.(interface{ ServiceName() string }); ok {
-		if s := p.ServiceName(); s != "" {
+		// The SDK's stand-in, "unknown_service:" and the executable, is
+		// what a resource gets when nothing names the service: unknown.
+		if s := p.ServiceName(); s != "" && !strings.HasPrefix(s, "unknown_service") {
 			return s
 		}
 	}

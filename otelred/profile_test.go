@@ -172,13 +172,9 @@ func TestFilteredRequestsRecordNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Header.Set("X-Probe", "1")
-		h.served.Add(1)
-		resp, err := s.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
+		if h.send(s, req) == nil {
+			t.Fatal("no response to the probe")
 		}
-		resp.Body.Close()
-		h.served.Wait()
 		wantCounts(t, h.counts(duration), map[string]uint64{
 			series("GET", "/metrics", 200, ""): 1,
 			series("GET", "/readyz", 200, ""):  1,
@@ -232,6 +228,10 @@ func TestClassicWithoutAServiceNameFails(t *testing.T) {
 		if !errors.Is(tc.err, otelred.ErrInvalidOption) || !strings.HasPrefix(fmt.Sprint(tc.err), want) {
 			t.Errorf("%s error = %v, want one beginning %q", tc.ctor, tc.err, want)
 		}
+	}
+	// A resource's stand-in for a missing name is no name either.
+	if _, err := otelred.New(otelred.WithMeterProvider(namedProvider{mp, "unknown_service:shop"}), otelred.WithProfile(otelred.Classic)); !errors.Is(err, otelred.ErrInvalidOption) {
+		t.Errorf("Classic New on a provider named unknown_service: error = %v, want ErrInvalidOption", err)
 	}
 	// Semconv has no service label: nothing to know.
 	if _, err := otelred.New(otelred.WithMeterProvider(mp)); err != nil {

@@ -36,13 +36,10 @@ func TestRoutes(t *testing.T) {
 		if r.host != "" {
 			req.Host = r.host
 		}
-		h.served.Add(1)
-		resp, err := s.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
+		resp := h.send(s, req)
+		if resp == nil {
+			t.Fatal("no response")
 		}
-		resp.Body.Close()
-		h.served.Wait()
 	}
 	got := h.counts(duration)
 	wantCounts(t, got, map[string]uint64{

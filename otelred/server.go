@@ -22,11 +22,7 @@ type Server struct {
 // NewServer returns a Server. It takes the options [New] takes, and
 // returns the same errors.
 func NewServer(opts ...Option) (*Server, error) {
-	cfg, err := newConfig("NewServer", forServer, opts)
-	if err != nil {
-		return nil, err
-	}
-	m, err := newMiddleware(cfg)
+	m, err := newMiddleware("NewServer", opts)
 	if err != nil {
 		return nil, err
 	}

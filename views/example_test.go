@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
@@ -12,8 +13,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/trace/noop"
+	"google.golang.org/grpc"
 
 	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/otelred/otelredgrpc"
 	"github.com/otelred/otelred/views"
 )
 
@@ -27,6 +30,94 @@ func ExampleSLOBoundaries() {
 	fmt.Println(b)
 	// Output:
 	// [0.005 0.01 0.025 0.05 0.075 0.1 0.25 0.3 0.5 0.75 1 1.2 2.5 5 7.5 10]
+}
+
+// One call gives every otelred histogram the same buckets: the HTTP
+// server's, the HTTP client's, the operations' and otelredgrpc's. Here the
+// buckets are those of a 500 ms objective, and every call takes far less.
+func ExampleRED() {
+	vs, err := views.RED(otelred.Semconv, []float64{0.5, 1, 5})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	reader := metric.NewManualReader()
+	provider := metric.NewMeterProvider(metric.WithReader(reader), metric.WithView(vs...))
+	defer func() { _ = provider.Shutdown(context.Background()) }()
+	ctx := context.Background()
+
+	// An HTTP server, served twice.
+	mw, err := otelred.New(otelred.WithMeterProvider(provider))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello", func(http.ResponseWriter, *http.Request) {})
+	for range 2 {
+		mw(mux).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/hello", nil))
+	}
+
+	// An HTTP client, whose requests the handler above answers.
+	transport, err := otelred.NewTransport(roundTripper{mux}, otelred.WithMeterProvider(provider))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if resp, err := (&http.Client{Transport: transport}).Get("http://api.internal/hello"); err == nil {
+		resp.Body.Close()
+	}
+
+	// An operation.
+	ops, err := otelred.NewOperations(otelred.WithMeterProvider(provider))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_ = ops.Track(ctx, "orders.process", func(context.Context) error { return nil })
+
+	// A gRPC call, through the interceptor.
+	rpc, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(provider))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, _ = rpc.UnaryInterceptor()(ctx, nil, &grpc.UnaryServerInfo{FullMethod: "/shop.v1.Orders/Get"},
+		func(context.Context, any) (any, error) { return nil, nil })
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(ctx, &rm); err != nil {
+		fmt.Println(err)
+		return
+	}
+	var lines []string
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if h, ok := m.Data.(metricdata.Histogram[float64]); ok {
+				for _, dp := range h.DataPoints {
+					lines = append(lines, fmt.Sprint(m.Name, " bounds ", dp.Bounds, " counts ", dp.BucketCounts))
+				}
+			}
+		}
+	}
+	slices.Sort(lines)
+	for _, l := range lines {
+		fmt.Println(l)
+	}
+	// Output:
+	// http.client.request.duration bounds [0.5 1 5] counts [1 0 0 0]
+	// http.server.request.duration bounds [0.5 1 5] counts [2 0 0 0]
+	// operation.duration bounds [0.5 1 5] counts [1 0 0 0]
+	// rpc.server.call.duration bounds [0.5 1 5] counts [1 0 0 0]
+}
+
+// roundTripper serves client requests with a handler, without a network.
+type roundTripper struct{ h http.Handler }
+
+func (rt roundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	rt.h.ServeHTTP(rec, r)
+	return rec.Result(), nil
 }
 
 func ExampleValidate() {

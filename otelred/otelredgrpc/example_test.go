@@ -2,20 +2,18 @@ package otelredgrpc_test
 
 import (
 	"context"
-	"fmt"
 	"net"
-	"slices"
-	"strings"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred/otelredgrpc"
 )
 
@@ -51,23 +49,39 @@ func Example() {
 		client.Check(context.Background(), &healthpb.HealthCheckRequest{Service: service})
 	}
 
-	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(context.Background(), &rm); err != nil {
+	testsupport.PrintPoints(reader)
+	// Output:
+	// rpc.server.active_calls{rpc.method=grpc.health.v1.Health/Check,rpc.system.name=grpc} 0
+	// rpc.server.call.duration{error.type=NOT_FOUND,rpc.method=grpc.health.v1.Health/Check,rpc.response.status_code=NOT_FOUND,rpc.system.name=grpc} count=1
+	// rpc.server.call.duration{rpc.method=grpc.health.v1.Health/Check,rpc.response.status_code=OK,rpc.system.name=grpc} count=2
+}
+
+// The unary interceptor called as grpc-go calls it, with a handler that
+// finds some orders and not others: no server, no network.
+func ExampleNewServer() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	red, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(provider))
+	if err != nil {
 		panic(err)
 	}
-	var lines []string
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if h, ok := m.Data.(metricdata.Histogram[float64]); ok {
-				for _, dp := range h.DataPoints {
-					lines = append(lines, fmt.Sprintf("%s{%s} %d", m.Name, dp.Attributes.Encoded(attribute.DefaultEncoder()), dp.Count))
-				}
-			}
+	intercept := red.UnaryInterceptor() // for grpc.ChainUnaryInterceptor
+	info := &grpc.UnaryServerInfo{FullMethod: "/shop.v1.Orders/Get"}
+	getOrder := func(_ context.Context, req any) (any, error) {
+		if req.(string) == "order-0" {
+			return nil, status.Error(codes.NotFound, "no such order")
 		}
+		return "an order", nil
 	}
-	slices.Sort(lines)
-	fmt.Println(strings.Join(lines, "\n"))
+	for _, id := range []string{"order-1", "order-2", "order-0"} {
+		intercept(context.Background(), id, info, getOrder)
+	}
+
+	testsupport.PrintPoints(reader)
 	// Output:
-	// rpc.server.call.duration{error.type=NOT_FOUND,rpc.method=grpc.health.v1.Health/Check,rpc.response.status_code=NOT_FOUND,rpc.system.name=grpc} 1
-	// rpc.server.call.duration{rpc.method=grpc.health.v1.Health/Check,rpc.response.status_code=OK,rpc.system.name=grpc} 2
+	// rpc.server.active_calls{rpc.method=shop.v1.Orders/Get,rpc.system.name=grpc} 0
+	// rpc.server.call.duration{error.type=NOT_FOUND,rpc.method=shop.v1.Orders/Get,rpc.response.status_code=NOT_FOUND,rpc.system.name=grpc} count=1
+	// rpc.server.call.duration{rpc.method=shop.v1.Orders/Get,rpc.response.status_code=OK,rpc.system.name=grpc} count=2
 }

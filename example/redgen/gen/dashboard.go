@@ -355,10 +355,10 @@ func (m *plan) runtimePanels(l *layout) {
 
 // failure says what counts as a failed request.
 func (m *plan) failure() string {
-	if m.cfg.Profile == otelred.Classic {
+	if m.n.errLabel == "" {
 		return "Failures are the requests counted in " + m.n.errors + ": status 400 or more by default, client errors included."
 	}
-	return "Failures are the requests with an error_type: status 500 or more, or a panic, by default."
+	return "Failures are the requests with an " + m.n.errLabel + ": status 500 or more, or a panic, by default."
 }
 
 func (m *plan) sloRow(l *layout) {

@@ -81,8 +81,6 @@ import (
 	"strconv"
 	"strings"
 
-	"go.opentelemetry.io/otel/attribute"
-
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
@@ -164,16 +162,13 @@ type plan struct {
 	latency    []scope
 }
 
-// names are the Prometheus names of one profile, namespace applied.
+// names are the Prometheus names of the HTTP server's RED in one profile,
+// namespace applied.
 type names struct {
-	requests  string // counter of all requests
-	errors    string // counter of failed requests, with errMatch
-	errMatch  string // extra matcher selecting failures on errors, or ""
-	bucket    string // duration histogram buckets
-	count     string // duration histogram count
-	active    string // in-flight gauge
+	redNames
 	route     string
 	method    string
+	status    string
 	activeBy  []string // labels the in-flight panel groups by, after the service
 	activeRte bool     // whether the in-flight gauge has the route label
 }
@@ -181,16 +176,12 @@ type names struct {
 // signalNames are the Prometheus names of the RED of one signal besides
 // the HTTP server's: the client's, the operations' or the gRPC server's.
 type signalNames struct {
-	signal   string
-	record   string // the stem of the recording rules' names
-	group    string // the recording rules' group
-	requests string // counter of all requests
-	errors   string // counter of failed requests, with errMatch
-	errMatch string // extra matcher selecting failures on errors, or ""
-	bucket   string // duration histogram buckets
-	active   string // in-flight gauge, or ""
-	svc      string // service label
-	by       string // what the panels and rules group by
+	redNames
+	signal string
+	record string // the stem of the recording rules' names
+	group  string // the recording rules' group
+	svc    string // service label
+	by     string // what the panels and rules group by
 	// errRecord is the stem of the error ratio's recording rule.
 	errRecord string
 	// durationRecord is the stem of the p99's recording rule.
@@ -231,11 +222,16 @@ func (c Config) plan() (*plan, error) {
 	if c.Namespace != "" && !metricNameRE.MatchString(c.Namespace) {
 		return nil, fmt.Errorf("%w: Namespace = %q is not a Prometheus metric name prefix", ErrInvalidConfig, c.Namespace)
 	}
+	t, err := newTranslator(c.Namespace)
+	if err != nil {
+		return nil, err
+	}
 	m := &plan{cfg: c, svc: c.ServiceLabel}
 	if m.svc == "" {
+		// The profile's own service label, or the scrape job's.
 		m.svc = "job"
-		if c.Profile == otelred.Classic {
-			m.svc = "service"
+		if k := c.Profile.Names().Service; k != "" {
+			m.svc = t.label(k)
 		}
 	}
 	if !labelNameRE.MatchString(m.svc) || strings.HasPrefix(m.svc, "__") {
@@ -260,122 +256,18 @@ func (c Config) plan() (*plan, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	m.window = o.SLOWindow()
-	m.n = profileNames(c.Profile, c.Namespace)
+	m.n = t.serverNames(c.Profile)
 	m.procSvc = c.ServiceLabel
 	if m.procSvc == "" {
 		m.procSvc = "job"
 	}
-	m.client, m.ops, m.grpc = signalProfileNames(c.Profile, c.Namespace, m.svc, m.procSvc)
-	pre := prefix(c.Namespace)
-	m.rt = runtimeNames{
-		goroutines: pre + "go_goroutines",
-		memoryUsed: pre + "go_memory_used_bytes",
-		gcGoal:     pre + "go_memory_gc_goal_bytes",
-		allocated:  pre + "go_memory_allocated_bytes_total",
+	m.client, m.ops, m.grpc = t.signalNames(c.Profile, m.svc, m.procSvc)
+	m.rt = t.runtimeNames()
+	if t.err != nil {
+		return nil, t.err
 	}
 	m.avail, m.latency = scopes(o)
 	return m, nil
-}
-
-// prefix is what the exporter's namespace puts before every metric name.
-func prefix(ns string) string {
-	if ns == "" {
-		return ""
-	}
-	return ns + "_"
-}
-
-// label is the Prometheus name of an attribute or instrument name.
-func label(k string) string { return strings.NewReplacer(".", "_", "-", "_").Replace(k) }
-
-// signalProfileNames are the names of the client's, the operations' and
-// the gRPC server's RED in profile p. The gRPC server's are the semantic
-// conventions' in every profile, and its series have no service label of
-// their own (grpcSvc groups them).
-func signalProfileNames(p otelred.Profile, ns, svc, grpcSvc string) (client, ops, grpc signalNames) {
-	pre := prefix(ns)
-	of := func(n otelred.Names, by attribute.Key) signalNames {
-		if p == otelred.Classic {
-			return signalNames{
-				requests: pre + n.Requests,
-				errors:   pre + n.Errors,
-				bucket:   pre + n.Duration + "_bucket",
-				active:   prefixed(pre, n.Active),
-				svc:      svc,
-				by:       label(string(by)),
-			}
-		}
-		base := pre + label(n.Duration) + "_seconds"
-		return signalNames{
-			requests: base + "_count",
-			errors:   base + "_count",
-			errMatch: label(string(n.ErrorType)) + `!=""`,
-			bucket:   base + "_bucket",
-			active:   prefixed(pre, label(n.Active)),
-			svc:      svc,
-			by:       label(string(by)),
-		}
-	}
-	cn := p.ClientNames()
-	client = of(cn, cn.ServerAddress)
-	client.signal, client.group = SignalClient, "otelred_http_client"
-	client.record, client.errRecord, client.durationRecord = "http_client_requests", "http_client_errors", "http_client_request_duration_seconds"
-
-	on := p.OperationNames()
-	ops = of(on, on.Operation)
-	ops.signal, ops.group = SignalOperation, "otelred_operations"
-	ops.record, ops.errRecord, ops.durationRecord = "operations", "operation_errors", "operation_duration_seconds"
-
-	base := pre + "rpc_server_call_duration_seconds"
-	grpc = signalNames{
-		signal: SignalGRPC, group: "otelred_grpc_server",
-		record: "rpc_server_calls", errRecord: "rpc_server_errors", durationRecord: "rpc_server_call_duration_seconds",
-		requests: base + "_count",
-		errors:   base + "_count",
-		errMatch: `error_type!=""`,
-		bucket:   base + "_bucket",
-		active:   pre + "rpc_server_active_calls",
-		svc:      grpcSvc,
-		by:       "rpc_method",
-	}
-	return client, ops, grpc
-}
-
-func prefixed(pre, name string) string {
-	if name == "" {
-		return ""
-	}
-	return pre + name
-}
-
-func profileNames(p otelred.Profile, ns string) names {
-	pre := prefix(ns)
-	pn := p.Names()
-	if p == otelred.Classic {
-		return names{
-			requests:  pre + pn.Requests,
-			errors:    pre + pn.Errors,
-			bucket:    pre + pn.Duration + "_bucket",
-			count:     pre + pn.Duration + "_count",
-			active:    pre + pn.Active,
-			route:     label(string(pn.Route)),
-			method:    label(string(pn.Method)),
-			activeBy:  []string{label(string(pn.Route))},
-			activeRte: true,
-		}
-	}
-	base := pre + label(pn.Duration) + "_seconds"
-	return names{
-		requests: base + "_count",
-		errors:   base + "_count",
-		errMatch: label(string(pn.ErrorType)) + `!=""`,
-		bucket:   base + "_bucket",
-		count:    base + "_count",
-		active:   pre + label(pn.Active),
-		route:    label(string(pn.Route)),
-		method:   label(string(pn.Method)),
-		activeBy: []string{label(string(pn.Method))},
-	}
 }
 
 // scopes lists the objectives of each kind, the global one first, then the

@@ -151,11 +151,10 @@ func (m *plan) signalTest(sn signalNames) testGroup {
 	}
 	per := func(n float64) string { return fmt.Sprintf("0+%sx%d", fnum(n), signalMinutes) }
 	var in []series
-	if sn.errMatch != "" {
-		key := sn.errMatch[:strings.IndexByte(sn.errMatch, '!')]
+	if sn.errLabel != "" {
 		in = []series{
 			{sn.requests + labels(), per(45)},
-			{sn.requests + labels(key+`="500"`), per(15)},
+			{sn.requests + labels(sn.errLabel+`="500"`), per(15)},
 		}
 	} else {
 		in = []series{
@@ -317,9 +316,8 @@ func (m *plan) seriesLabels(route string, extra ...string) string {
 func (m *plan) availabilitySeries(route string, bad float64, badMinutes int) []series {
 	good := counter(testRate, testRate*(1-bad), badMinutes)
 	failed := counter(0, testRate*bad, badMinutes)
-	status := m.cfg.Profile.Names().Status
-	st := strings.ReplaceAll(string(status), ".", "_")
-	if m.cfg.Profile == otelred.Classic {
+	st := m.n.status
+	if m.n.errLabel == "" {
 		return []series{
 			{m.n.requests + m.seriesLabels(route, st+`="200"`), good},
 			{m.n.requests + m.seriesLabels(route, st+`="500"`), failed},
@@ -328,7 +326,7 @@ func (m *plan) availabilitySeries(route string, bad float64, badMinutes int) []s
 	}
 	return []series{
 		{m.n.count + m.seriesLabels(route, st+`="200"`), good},
-		{m.n.count + m.seriesLabels(route, st+`="500"`, m.n.errMatch[:strings.IndexByte(m.n.errMatch, '!')]+`="500"`), failed},
+		{m.n.count + m.seriesLabels(route, st+`="500"`, m.n.errLabel+`="500"`), failed},
 	}
 }
 

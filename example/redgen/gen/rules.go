@@ -9,7 +9,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
 
@@ -181,10 +180,10 @@ func (m *plan) annotations(k kind, s scope, severity, service string, esc func(s
 		d.WriteString(", counting the requests of this route only.")
 	}
 	if k == availability {
-		if m.cfg.Profile == otelred.Classic {
+		if m.n.errLabel == "" {
 			d.WriteString(" A failure is a request counted in " + m.n.errors + ": status 400 or more by default, client errors included.")
 		} else {
-			d.WriteString(" A failure is a request with an error_type: status 500 or more, or a panic, by default.")
+			d.WriteString(" A failure is a request with an " + m.n.errLabel + ": status 500 or more, or a panic, by default.")
 		}
 	}
 	d.WriteString("\n")

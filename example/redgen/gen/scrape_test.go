@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -132,11 +133,15 @@ func TestGeneratedNamesMatchTheScrape(t *testing.T) {
 		name    string
 		profile otelred.Profile
 		ns      string
+		prefix  string // what the exporter puts before every name
 	}{
-		{"semconv", otelred.Semconv, ""},
-		{"classic", otelred.Classic, ""},
-		{"semconv with a namespace", otelred.Semconv, "shop"},
-		{"classic with a namespace", otelred.Classic, "shop"},
+		{"semconv", otelred.Semconv, "", ""},
+		{"classic", otelred.Classic, "", ""},
+		{"semconv with a namespace", otelred.Semconv, "shop", "shop_"},
+		{"classic with a namespace", otelred.Classic, "shop", "shop_"},
+		// The exporter escapes the namespace as it escapes a label name.
+		{"semconv with a namespace the exporter escapes", otelred.Semconv, "shop:eu", "shop_eu_"},
+		{"classic with a namespace the exporter escapes", otelred.Classic, "shop:eu", "shop_eu_"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Config{Objectives: o, Profile: tc.profile, Namespace: tc.ns}
@@ -151,14 +156,18 @@ func TestGeneratedNamesMatchTheScrape(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parsing the scrape: %v\n%s", err, text)
 			}
-			// series finds the samples of a Prometheus series name.
-			series := func(name string) []*dto.Metric {
+			// family is the metric family of a Prometheus series name.
+			family := func(name string) string {
 				for _, suffix := range []string{"_bucket", "_count", "_sum"} {
 					if base, ok := strings.CutSuffix(name, suffix); ok && families[base] != nil && families[base].GetType() == dto.MetricType_HISTOGRAM {
-						return families[base].Metric
+						return base
 					}
 				}
-				if f := families[name]; f != nil {
+				return name
+			}
+			// series finds the samples of a Prometheus series name.
+			series := func(name string) []*dto.Metric {
+				if f := families[family(name)]; f != nil {
 					return f.Metric
 				}
 				return nil
@@ -170,6 +179,26 @@ func TestGeneratedNamesMatchTheScrape(t *testing.T) {
 					})
 				})
 			}
+			// Every family of otelred's instruments is one the rules or the
+			// dashboard read: none is left out, or named some other way.
+			read := map[string]bool{}
+			for _, rn := range []redNames{m.n.redNames, m.client.redNames, m.ops.redNames, m.grpc.redNames} {
+				for _, name := range []string{rn.requests, rn.errors, rn.bucket, rn.count, rn.active} {
+					if name != "" {
+						read[family(name)] = true
+					}
+				}
+			}
+			var unread []string
+			for name := range families {
+				if name != "target_info" && !strings.HasPrefix(name, tc.prefix+"go_") && !read[name] {
+					unread = append(unread, name)
+				}
+			}
+			if len(unread) > 0 {
+				slices.Sort(unread)
+				t.Errorf("the scrape has %q, which no rule or panel reads (redgen reads %v)", unread, slices.Sorted(maps.Keys(read)))
+			}
 			for _, name := range []string{m.n.requests, m.n.errors, m.n.bucket, m.n.count, m.n.active} {
 				ms := series(name)
 				if len(ms) == 0 {
@@ -180,12 +209,17 @@ func TestGeneratedNamesMatchTheScrape(t *testing.T) {
 					if !hasLabel(ms, m.n.route, "/fail") || !hasLabel(ms, m.n.route, otelred.Unmatched) {
 						t.Errorf("%s has no %s label with the route templates", name, m.n.route)
 					}
+				} else if hasLabel(ms, m.n.route, "") {
+					t.Errorf("%s has a %s label, which the dashboard does not group the in-flight requests by", name, m.n.route)
+				}
+				if !hasLabel(ms, m.n.status, "") && name != m.n.active {
+					t.Errorf("%s has no %s label", name, m.n.status)
 				}
 				if !hasLabel(ms, m.n.method, "GET") {
 					t.Errorf("%s has no %s label", name, m.n.method)
 				}
-				if tc.profile == otelred.Classic && !hasLabel(ms, m.svc, "example") {
-					t.Errorf("%s has no %s label, the classic default service label", name, m.svc)
+				if tc.profile.Names().Service != "" && !hasLabel(ms, m.svc, "example") {
+					t.Errorf("%s has no %s label, the profile's default service label", name, m.svc)
 				}
 			}
 			if m.n.errMatch != "" {

@@ -14,7 +14,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
 
-	"github.com/otelred/otelred/exporter/otlptest"
+	"github.com/otelred/otelred/internal/otlptest"
 )
 
 // newExporter returns an SDK OTLP exporter for rcv, with retries off so a
@@ -120,6 +120,12 @@ func TestReceiverStoresWhatExportersSend(t *testing.T) {
 				hp, ok := rcv.Histogram("duration", point)
 				if !ok || hp.GetCount() != 5 || len(hp.GetExplicitBounds()) != 2 || hp.GetExplicitBounds()[1] != 1 {
 					t.Errorf("Histogram(duration) = %v, %v; want count 5 and bounds [0.1 1]", hp, ok)
+				}
+				if hp, ok := otlptest.HistogramIn(rcv.Requests()[0], "duration", point); !ok || hp.GetCount() != 3 {
+					t.Errorf("HistogramIn(first request, duration) = %v, %v; want count 3", hp, ok)
+				}
+				if _, ok := otlptest.HistogramIn(rcv.Requests()[0], "duration", map[string]string{"code": "200"}); ok {
+					t.Error("HistogramIn matched a subset of the attributes; want an exact match only")
 				}
 				if got := rcv.Resource()["service.name"]; got != "shop" {
 					t.Errorf("Resource()[service.name] = %q, want shop", got)

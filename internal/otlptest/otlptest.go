@@ -1,7 +1,7 @@
-// Package otlptest is an in-process OTLP metrics receiver for tests: a real
-// protocol peer built from go.opentelemetry.io/proto/otlp, so that push
-// tests exercise the same wire format, compression and status codes as a
-// collector.
+// Package otlptest is an in-process OTLP metrics receiver for the tests of
+// this module: a real protocol peer built from go.opentelemetry.io/proto/otlp,
+// so that push tests exercise the same wire format, compression and status
+// codes as a collector. It is internal: not part of the module's API.
 //
 // A [Receiver] speaks one protocol, [GRPC] (the collector/metrics/v1
 // MetricsService) or [HTTP] (POST /v1/metrics with a protobuf body, gzip
@@ -396,17 +396,35 @@ func (r *Receiver) Value(name string, attrs map[string]string) (float64, bool) {
 // whose attributes are exactly attrs (nil for none). Its Count,
 // ExplicitBounds and BucketCounts are what the exporter sent.
 func (r *Receiver) Histogram(name string, attrs map[string]string) (*metricpb.HistogramDataPoint, bool) {
+	reqs := r.Requests()
+	for i := len(reqs) - 1; i >= 0; i-- {
+		if hp, ok := HistogramIn(reqs[i], name, attrs); ok {
+			return hp, true
+		}
+	}
+	return nil, false
+}
+
+// HistogramIn returns the data point of the histogram metric name whose
+// attributes are exactly attrs (nil for none) in one export request, such
+// as one of [Receiver.Requests] or one a test's own receiver decoded.
+func HistogramIn(req *colmetricpb.ExportMetricsServiceRequest, name string, attrs map[string]string) (*metricpb.HistogramDataPoint, bool) {
 	var hp *metricpb.HistogramDataPoint
-	found := r.latest(name, func(m *metricpb.Metric) bool {
-		ok := false
-		for _, p := range m.GetHistogram().GetDataPoints() {
-			if equal(Attributes(p.GetAttributes()), attrs) {
-				hp, ok = p, true
+	for _, rm := range req.GetResourceMetrics() {
+		for _, sm := range rm.GetScopeMetrics() {
+			for _, m := range sm.GetMetrics() {
+				if m.GetName() != name {
+					continue
+				}
+				for _, p := range m.GetHistogram().GetDataPoints() {
+					if equal(Attributes(p.GetAttributes()), attrs) {
+						hp = p
+					}
+				}
 			}
 		}
-		return ok
-	})
-	return hp, found
+	}
+	return hp, hp != nil
 }
 
 // latest calls match on every metric called name, newest request first,
