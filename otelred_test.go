@@ -298,7 +298,7 @@ func TestReadmeQuickStartShutsDownGracefully(t *testing.T) {
 	}
 	bin := buildQuickStart(t)
 	const requests = 3
-	series := `http_request_method="GET",http_response_status_code="200",http_route="/users/{id}"`
+	series := `http_request_method="GET",http_response_status_code="200",http_route="/users/{id}",network_protocol_version="1.1",url_scheme="http"`
 	for _, tc := range []struct {
 		name string
 		env  []string
