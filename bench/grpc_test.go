@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/otelred/otelredgrpc"
 )
 
@@ -70,7 +71,7 @@ func benchGRPCUnary(b *testing.B, err error) {
 }
 
 func withOtelredgrpc(tb testing.TB, _ error) grpc.UnaryServerInterceptor {
-	s, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(newProvider(tb)))
+	s, err := otelredgrpc.NewServer(otelred.WithMeterProvider(newProvider(tb)))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/internal/otelenv"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
@@ -185,7 +185,7 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 		}
 		cfg.Boundaries = b
 	}
-	if cfg.ServiceName == "" && !serviceNamedByEnv() {
+	if cfg.ServiceName == "" && otelenv.ServiceName() == "" { // the environment's name wins
 		cfg.ServiceName = defaultServiceName
 	}
 	cfg, err = cfg.WithEnv() // Setup does it too; here for the exporters' names
@@ -265,20 +265,6 @@ func dependencyHost(dependency string) (string, error) {
 		return "", fmt.Errorf("the dependency of POST /orders, %q, is not an absolute URL", dependency)
 	}
 	return u.Hostname(), nil
-}
-
-// serviceNamedByEnv reports whether the environment names the service, in
-// which case the demo's default name does not apply.
-func serviceNamedByEnv() bool {
-	if strings.TrimSpace(os.Getenv("OTEL_SERVICE_NAME")) != "" {
-		return true
-	}
-	for _, kv := range strings.Split(os.Getenv("OTEL_RESOURCE_ATTRIBUTES"), ",") {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(k) == "service.name" && strings.TrimSpace(v) != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // url returns the demo's base URL, such as "http://127.0.0.1:8080".

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/otelred/otelred/internal/otelenv"
 )
 
 // The environment variables [Config.WithEnv] reads, as the OpenTelemetry
@@ -271,27 +272,12 @@ func envMillis(name string) (time.Duration, error) {
 }
 
 // parseHeaders parses the specification's header list, "k1=v1,k2=v2" with
-// URL-encoded values. Values are secrets: errors never print them, nor a
-// whole entry, which may be a value with its "=" missing.
+// percent-encoded names and values. Values are secrets: errors never print
+// them, nor a whole entry, which may be a value with its "=" missing.
 func parseHeaders(name, v string) (map[string]string, error) {
-	h := make(map[string]string)
-	for i, entry := range strings.Split(v, ",") {
-		if strings.TrimSpace(entry) == "" {
-			continue
-		}
-		k, val, ok := strings.Cut(entry, "=")
-		if !ok {
-			return nil, fmt.Errorf("%w: %s: entry %d has no \"=\" (want key=value; the entry is not shown)", ErrInvalidConfig, name, i+1)
-		}
-		key, err := url.PathUnescape(strings.TrimSpace(k))
-		if err != nil || strings.TrimSpace(key) == "" {
-			return nil, fmt.Errorf("%w: %s: entry %d has an empty or badly encoded header name (the entry is not shown)", ErrInvalidConfig, name, i+1)
-		}
-		value, err := url.PathUnescape(strings.TrimSpace(val))
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: the value of header %q is not URL-encoded correctly (the value is not shown)", ErrInvalidConfig, name, key)
-		}
-		h[key] = value
+	h, err := otelenv.List{Name: name, Secret: true, EncodedKeys: true}.Parse(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	if err := checkHeaders(name, h); err != nil {
 		return nil, err

@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 
 	otelruntime "go.opentelemetry.io/contrib/instrumentation/runtime"
 	"go.opentelemetry.io/otel/attribute"
@@ -18,6 +14,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/otelred/otelred/internal/otelenv"
 	"github.com/otelred/otelred/views"
 )
 
@@ -138,8 +135,9 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 
 // resource builds the resource: defaults, then the environment, then c.
 func (c Config) resource(ctx context.Context) (*resource.Resource, error) {
-	if err := checkResourceEnv(getenv(envResourceAttributes)); err != nil {
-		return nil, err
+	// The SDK would apply a malformed list in part, and only log about it.
+	if _, err := otelenv.ResourceAttributes.Read(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	keys := make([]string, 0, len(c.ResourceAttributes))
 	for k := range c.ResourceAttributes {
@@ -154,7 +152,7 @@ func (c Config) resource(ctx context.Context) (*resource.Resource, error) {
 		attrs = append(attrs, attribute.String("service.name", c.ServiceName))
 	}
 	res, err := resource.New(ctx,
-		resource.WithDetectors(resource.StringDetector("", "service.name", defaultServiceName)),
+		resource.WithDetectors(resource.StringDetector("", "service.name", unknownService)),
 		resource.WithTelemetrySDK(),
 		resource.WithFromEnv(),
 		resource.WithAttributes(attrs...))
@@ -164,32 +162,5 @@ func (c Config) resource(ctx context.Context) (*resource.Resource, error) {
 	return res, nil
 }
 
-// defaultServiceName is the OpenTelemetry SDK's default service.name.
-func defaultServiceName() (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "unknown_service:go", nil
-	}
-	return "unknown_service:" + filepath.Base(exe), nil
-}
-
-// checkResourceEnv checks OTEL_RESOURCE_ATTRIBUTES, which the SDK would
-// otherwise apply in part and only log about.
-func checkResourceEnv(v string) error {
-	if v == "" {
-		return nil
-	}
-	for _, entry := range strings.Split(v, ",") {
-		if strings.TrimSpace(entry) == "" {
-			continue
-		}
-		k, val, ok := strings.Cut(entry, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return fmt.Errorf("%w: %s %q: entry %q is not key=value", ErrInvalidConfig, envResourceAttributes, v, entry)
-		}
-		if _, err := url.PathUnescape(strings.TrimSpace(val)); err != nil {
-			return fmt.Errorf("%w: %s %q: the value of %q is not URL-encoded correctly", ErrInvalidConfig, envResourceAttributes, v, strings.TrimSpace(k))
-		}
-	}
-	return nil
-}
+// unknownService is the OpenTelemetry SDK's default service.name.
+func unknownService() (string, error) { return otelenv.UnknownService(), nil }

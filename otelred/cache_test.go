@@ -121,7 +121,7 @@ func TestCollectingWhileNewRuns(t *testing.T) {
 	for _, p := range []otelred.Profile{otelred.Semconv, otelred.Classic} {
 		t.Run(p.String(), func(t *testing.T) {
 			h := newHarness(t, otelred.WithProfile(p), otelred.WithService("shop"))
-			mp := h.provider
+			mp := h.Provider
 			stop := make(chan struct{})
 			done := make(chan struct{})
 			go func() {

@@ -1,30 +1,27 @@
 package otelred_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
 // harness is a MeterProvider with a ManualReader and the middleware on it.
 type harness struct {
-	t        *testing.T
-	provider *sdkmetric.MeterProvider
-	reader   *sdkmetric.ManualReader
-	mw       func(http.Handler) http.Handler
+	*testsupport.Reader
+	t  *testing.T
+	mw func(http.Handler) http.Handler
 	// served counts requests that have left the middleware, so a test can
 	// wait for recording instead of sleeping.
 	served sync.WaitGroup
@@ -32,14 +29,10 @@ type harness struct {
 
 func newHarness(t *testing.T, opts ...otelred.Option) *harness {
 	t.Helper()
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	t.Cleanup(func() { mp.Shutdown(context.Background()) })
-	mw, err := otelred.New(append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
-	if err != nil {
-		t.Fatalf("otelred.New: %v", err)
-	}
-	return &harness{t: t, provider: mp, reader: reader, mw: mw}
+	r, mw := testsupport.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (func(http.Handler) http.Handler, error) {
+		return otelred.New(append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
+	})
+	return &harness{Reader: r, t: t, mw: mw}
 }
 
 // server starts a real server with the middleware around h and, outside
@@ -90,64 +83,16 @@ func (h *harness) send(s *httptest.Server, req *http.Request) *http.Response {
 	return resp
 }
 
-func (h *harness) collect() metricdata.ResourceMetrics {
-	h.t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := h.reader.Collect(context.Background(), &rm); err != nil {
-		h.t.Fatalf("collect: %v", err)
-	}
-	return rm
-}
-
-// find returns the named metric of otelred's scope, or fails the test.
+// The readings of testsupport, for otelred's scope.
+func (h *harness) collect() metricdata.ResourceMetrics  { h.t.Helper(); return h.Collect() }
+func (h *harness) counts(name string) map[string]uint64 { h.t.Helper(); return h.Counts(name) }
+func (h *harness) sums(name string) map[string]int64    { h.t.Helper(); return h.Sums(name) }
 func find(t *testing.T, rm metricdata.ResourceMetrics, name string) metricdata.Metrics {
 	t.Helper()
-	for _, sm := range rm.ScopeMetrics {
-		if sm.Scope.Name != otelred.ScopeName {
-			continue
-		}
-		for _, m := range sm.Metrics {
-			if m.Name == name {
-				return m
-			}
-		}
-	}
-	t.Fatalf("metric %q not collected", name)
-	return metricdata.Metrics{}
+	return testsupport.Find(t, rm, otelred.ScopeName, name)
 }
-
-// attrs renders an attribute set as "k=v,k=v", sorted by key.
-func attrs(s attribute.Set) string { return s.Encoded(attribute.DefaultEncoder()) }
-
-// counts returns the histogram's count per attribute set.
-func (h *harness) counts(name string) map[string]uint64 {
-	h.t.Helper()
-	m := find(h.t, h.collect(), name)
-	hist, ok := m.Data.(metricdata.Histogram[float64])
-	if !ok {
-		h.t.Fatalf("%s is %T, want a float64 histogram", name, m.Data)
-	}
-	got := map[string]uint64{}
-	for _, dp := range hist.DataPoints {
-		got[attrs(dp.Attributes)] += dp.Count
-	}
-	return got
-}
-
-// sums returns an Int64 sum's value per attribute set.
-func (h *harness) sums(name string) map[string]int64 {
-	h.t.Helper()
-	m := find(h.t, h.collect(), name)
-	sum, ok := m.Data.(metricdata.Sum[int64])
-	if !ok {
-		h.t.Fatalf("%s is %T, want an int64 sum", name, m.Data)
-	}
-	got := map[string]int64{}
-	for _, dp := range sum.DataPoints {
-		got[attrs(dp.Attributes)] += dp.Value
-	}
-	return got
-}
+func attrs(s attribute.Set) string        { return testsupport.Attrs(s) }
+func render[V any](m map[string]V) string { return testsupport.Render(m) }
 
 // duration is the semconv histogram's name.
 var duration = otelred.Semconv.Names().Duration
@@ -173,18 +118,7 @@ func seriesOver(scheme, version, method, route string, status int, errorType str
 
 func wantCounts(t *testing.T, got map[string]uint64, want map[string]uint64) {
 	t.Helper()
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("counts per series:\n got  %s\n want %s", render(got), render(want))
-	}
-}
-
-func render[V any](m map[string]V) string {
-	var lines []string
-	for k, v := range m {
-		lines = append(lines, fmt.Sprintf("%s => %v", k, v))
-	}
-	slices.Sort(lines)
-	return "{\n\t" + strings.Join(lines, "\n\t") + "\n}"
+	testsupport.WantEqual(t, "counts", got, want)
 }
 
 // quietLog drops the server's log of recovered panics and superfluous

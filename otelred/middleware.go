@@ -118,7 +118,7 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 	m.overflowOK, m.overflowFailed = m.overflows(m.names.Route)
 	if m.byRoute {
 		m.routes = red.NewCache(cfg.limit, m.newGauge, func(string, uint64) *red.Gauge { return m.routesOverflow })
-		m.routesOverflow = red.NewGauge(false, m.withService(m.names.Route.String(Overflow), red.OverflowKey.Bool(true))...)
+		m.routesOverflow = m.overflowGauge(m.names.Route)
 	} else {
 		for i := range numMethods {
 			m.methods[0][i] = m.newMethodGauge(uint8(i), 0)

@@ -69,7 +69,7 @@ func NewOperations(opts ...Option) (*Operations, error) {
 	}
 	o.budget.Store(int64(cfg.limit))
 	o.ops = red.NewCache(cfg.limit, o.newOp, func(string, uint64) *op { return o.overflow })
-	o.overflow = &op{active: red.NewGauge(false, o.withService(o.names.Operation.String(Overflow), red.OverflowKey.Bool(true))...)}
+	o.overflow = &op{active: o.overflowGauge(o.names.Operation)}
 	o.overflow.ok, o.overflowFailed = o.overflows(o.names.Operation)
 	if o.names.ErrorType != "" {
 		o.overflow.failed = red.NewCache(0, nil, func(string, uint64) *red.Series { return o.overflowFailed })

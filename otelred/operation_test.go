@@ -9,21 +9,18 @@ import (
 	"strings"
 	"testing"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/metric"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
 func newOpsHarness(t *testing.T, opts ...otelred.Option) (*harness, *otelred.Operations) {
 	t.Helper()
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	t.Cleanup(func() { mp.Shutdown(context.Background()) })
-	ops, err := otelred.NewOperations(append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
-	if err != nil {
-		t.Fatalf("NewOperations: %v", err)
-	}
-	return &harness{t: t, provider: mp, reader: reader}, ops
+	r, ops := testsupport.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (*otelred.Operations, error) {
+		return otelred.NewOperations(append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
+	})
+	return &harness{Reader: r, t: t}, ops
 }
 
 var opDuration = otelred.Semconv.OperationNames().Duration

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/otelred/otelred/internal/otelenv"
+	"github.com/otelred/otelred/otelred/internal/red"
 )
 
 // ErrInvalidOption is wrapped by every error [New] returns for a bad option.
@@ -24,6 +25,12 @@ const DefaultCardinalityLimit = 1000
 // overrides an earlier one of the same kind.
 type Option interface {
 	apply(*config) error
+
+	// Adapt applies the option for an adapter of this module that takes
+	// the options every instrumentation shares, [WithMeterProvider] and
+	// [WithCardinalityLimit], such as otelredgrpc.NewServer. Any other
+	// option is an error there. Only this module can call it.
+	Adapt(*red.Settings) error
 }
 
 type optionFunc func(*config) error
@@ -294,18 +301,5 @@ func serviceName(mp metric.MeterProvider) string {
 			return s
 		}
 	}
-	if s := strings.TrimSpace(os.Getenv("OTEL_SERVICE_NAME")); s != "" {
-		return s
-	}
-	name := ""
-	for _, kv := range strings.Split(os.Getenv("OTEL_RESOURCE_ATTRIBUTES"), ",") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || strings.TrimSpace(k) != "service.name" {
-			continue
-		}
-		if v, err := url.PathUnescape(strings.TrimSpace(v)); err == nil && v != "" {
-			name = v
-		}
-	}
-	return name
+	return otelenv.ServiceName()
 }

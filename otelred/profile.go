@@ -105,13 +105,25 @@ func (l labeler) connAttrs(kv []attribute.KeyValue, c conn) []attribute.KeyValue
 	return kv
 }
 
-// overflows builds the series of what does not fit in a cache: key (the
-// route, the host, the operation name) is [Overflow] and
-// otel.metric.overflow is set. Where the profile records error types,
-// failures get a series of their own, with error.type "_OTHER", so that
-// error ratios stay right past the limit; otherwise both are one series.
+// overflowAttrs is the attribute set of what does not fit in a cache: key
+// (the route, the host, the operation name) is [Overflow] and
+// otel.metric.overflow is set.
+func (l labeler) overflowAttrs(key attribute.Key) []attribute.KeyValue {
+	return l.withService(red.OverflowAttrs(key)...)
+}
+
+// overflowGauge builds the in-flight gauge of what does not fit in a
+// cache, keyed by key.
+func (l labeler) overflowGauge(key attribute.Key) *red.Gauge {
+	return red.NewGauge(false, l.overflowAttrs(key)...)
+}
+
+// overflows builds the series of what does not fit in a cache, keyed by
+// key. Where the profile records error types, failures get a series of
+// their own, with error.type "_OTHER", so that error ratios stay right past
+// the limit; otherwise both are one series.
 func (l labeler) overflows(key attribute.Key) (ok, failed *red.Series) {
-	kv := l.withService(key.String(Overflow), red.OverflowKey.Bool(true))
+	kv := l.overflowAttrs(key)
 	ok = red.NewSeries(false, kv...)
 	ok.Overflow = true
 	failed = ok
@@ -326,13 +338,6 @@ func (p Profile) Boundaries() []float64 {
 		return nil
 	}
 	return slices.Clone(profiles[p].boundaries)
-}
-
-// IsError reports whether the profile's default error rule counts the
-// status of a server response as a failure: >= 500 for Semconv, >= 400 for
-// Classic. Client requests fail from 400 in both.
-func (p Profile) IsError(status int) bool {
-	return p.valid() && status >= profiles[p].server.minErrorStatus
 }
 
 func (p Profile) valid() bool { return int(p) < len(profiles) }

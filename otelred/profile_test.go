@@ -13,6 +13,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
@@ -278,9 +279,6 @@ func (p namedProvider) ServiceName() string { return p.name }
 
 func TestServiceNameFromTheProvider(t *testing.T) {
 	t.Setenv("OTEL_SERVICE_NAME", "from-env")
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	t.Cleanup(func() { mp.Shutdown(context.Background()) })
 	for _, tc := range []struct {
 		name string
 		opts []otelred.Option
@@ -290,8 +288,9 @@ func TestServiceNameFromTheProvider(t *testing.T) {
 		{"WithService wins over the provider's", []otelred.Option{otelred.WithService("explicit")}, "explicit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			r := testsupport.NewReader(t, otelred.ScopeName)
 			opts := append([]otelred.Option{
-				otelred.WithMeterProvider(namedProvider{mp, "from-resource"}),
+				otelred.WithMeterProvider(namedProvider{r.Provider, "from-resource"}),
 				otelred.WithProfile(otelred.Classic),
 			}, tc.opts...)
 			mw, err := otelred.New(opts...)
@@ -299,8 +298,7 @@ func TestServiceNameFromTheProvider(t *testing.T) {
 				t.Fatal(err)
 			}
 			mw(usersAndFail()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/fail", nil))
-			h := &harness{t: t, reader: reader}
-			got := h.sums("http_requests_total")
+			got := r.Sums("http_requests_total")
 			if got["method=GET,path=/fail,service="+tc.want+",status_code=500"] != 1 {
 				t.Errorf("http_requests_total = %s, want service=%s", render(got), tc.want)
 			}

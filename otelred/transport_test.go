@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
@@ -27,15 +28,11 @@ type clientHarness struct {
 
 func newClientHarness(t *testing.T, base http.RoundTripper, opts ...otelred.Option) *clientHarness {
 	t.Helper()
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	t.Cleanup(func() { mp.Shutdown(context.Background()) })
-	tr, err := otelred.NewTransport(base, append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
-	if err != nil {
-		t.Fatalf("NewTransport: %v", err)
-	}
+	r, tr := testsupport.Build(t, otelred.ScopeName, func(mp metric.MeterProvider) (http.RoundTripper, error) {
+		return otelred.NewTransport(base, append([]otelred.Option{otelred.WithMeterProvider(mp)}, opts...)...)
+	})
 	return &clientHarness{
-		harness: &harness{t: t, provider: mp, reader: reader},
+		harness: &harness{Reader: r, t: t},
 		client:  &http.Client{Transport: tr},
 	}
 }

@@ -77,7 +77,7 @@ func ExampleRED() {
 	_ = ops.Track(ctx, "orders.process", func(context.Context) error { return nil })
 
 	// A gRPC call, through the interceptor.
-	rpc, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(provider))
+	rpc, err := otelredgrpc.NewServer(otelred.WithMeterProvider(provider))
 	if err != nil {
 		fmt.Println(err)
 		return

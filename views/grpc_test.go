@@ -34,7 +34,7 @@ func TestREDSetsTheGRPCBuckets(t *testing.T) {
 				t.Fatal(err)
 			}
 			mp, r := newProvider(t, vs...)
-			s, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(mp))
+			s, err := otelredgrpc.NewServer(otelred.WithMeterProvider(mp))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 )
@@ -26,11 +25,11 @@ func Points(reader sdkmetric.Reader) []string {
 			switch data := m.Data.(type) {
 			case metricdata.Histogram[float64]:
 				for _, dp := range data.DataPoints {
-					lines = append(lines, fmt.Sprintf("%s{%s} count=%d", m.Name, dp.Attributes.Encoded(attribute.DefaultEncoder()), dp.Count))
+					lines = append(lines, fmt.Sprintf("%s{%s} count=%d", m.Name, Attrs(dp.Attributes), dp.Count))
 				}
 			case metricdata.Sum[int64]:
 				for _, dp := range data.DataPoints {
-					lines = append(lines, fmt.Sprintf("%s{%s} %d", m.Name, dp.Attributes.Encoded(attribute.DefaultEncoder()), dp.Value))
+					lines = append(lines, fmt.Sprintf("%s{%s} %d", m.Name, Attrs(dp.Attributes), dp.Value))
 				}
 			}
 		}

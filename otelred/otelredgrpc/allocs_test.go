@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/otelred/otelredgrpc"
 )
 
@@ -37,7 +38,7 @@ func TestAllocsAdded(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 			defer mp.Shutdown(context.Background())
-			s, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(mp))
+			s, err := otelredgrpc.NewServer(otelred.WithMeterProvider(mp))
 			if err != nil {
 				t.Fatal(err)
 			}

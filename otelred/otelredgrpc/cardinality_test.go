@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/otelred/otelredgrpc"
 )
 
@@ -22,7 +23,7 @@ func overflowed(code, errorType string) string {
 }
 
 func TestCardinalityIsBounded(t *testing.T) {
-	h := newHarness(t, otelredgrpc.WithCardinalityLimit(3))
+	h := newHarness(t, otelred.WithCardinalityLimit(3))
 	ctx := context.Background()
 	notFound := status.Error(codes.NotFound, "no")
 	for _, m := range []string{"/a.S/M1", "/a.S/M2", "/a.S/M3", "/a.S/M4", "/a.S/M5", "/a.S/M1"} {

@@ -5,7 +5,7 @@
 //
 // A [Server] holds the instruments; its interceptors are methods:
 //
-//	red, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(provider))
+//	red, err := otelredgrpc.NewServer(otelred.WithMeterProvider(provider))
 //	if err != nil {
 //		return err
 //	}
@@ -57,7 +57,7 @@
 //
 // Status codes are a fixed set: the seventeen gRPC defines, and "_OTHER"
 // for any other number a handler returns. Each attribute set is built once
-// and kept in a cache with a hard limit ([WithCardinalityLimit]); calls
+// and kept in a cache with a hard limit ([otelred.WithCardinalityLimit]); calls
 // that do not fit are recorded with rpc.method "overflow"
 // ([otelred.Overflow]) and otel.metric.overflow=true, keeping their status and error.type, so
 // nothing is lost and memory stays bounded.

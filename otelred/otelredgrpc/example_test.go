@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/otelred/otelred/internal/testsupport"
+	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/otelred/otelredgrpc"
 )
 
@@ -24,7 +25,7 @@ func Example() {
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer provider.Shutdown(context.Background())
 
-	red, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(provider))
+	red, err := otelredgrpc.NewServer(otelred.WithMeterProvider(provider))
 	if err != nil {
 		panic(err)
 	}
@@ -63,7 +64,7 @@ func ExampleNewServer() {
 	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	defer provider.Shutdown(context.Background())
 
-	red, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(provider))
+	red, err := otelredgrpc.NewServer(otelred.WithMeterProvider(provider))
 	if err != nil {
 		panic(err)
 	}

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -23,86 +21,36 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/otelred/otelred/internal/testsupport"
+	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/otelred/otelredgrpc"
 )
 
 // harness is a MeterProvider with a ManualReader and a Server on it.
 type harness struct {
-	t      *testing.T
-	reader *sdkmetric.ManualReader
-	red    *otelredgrpc.Server
+	*testsupport.Reader
+	t   *testing.T
+	red *otelredgrpc.Server
 }
 
 func newHarness(t *testing.T, opts ...otelredgrpc.Option) *harness {
 	t.Helper()
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	t.Cleanup(func() { mp.Shutdown(context.Background()) })
-	s, err := otelredgrpc.NewServer(append([]otelredgrpc.Option{otelredgrpc.WithMeterProvider(mp)}, opts...)...)
-	if err != nil {
-		t.Fatalf("NewServer: %v", err)
-	}
-	return &harness{t: t, reader: reader, red: s}
+	r, s := testsupport.Build(t, otelredgrpc.ScopeName, func(mp metric.MeterProvider) (*otelredgrpc.Server, error) {
+		return otelredgrpc.NewServer(append([]otelredgrpc.Option{otelred.WithMeterProvider(mp)}, opts...)...)
+	})
+	return &harness{Reader: r, t: t, red: s}
 }
 
-func (h *harness) collect() metricdata.ResourceMetrics {
-	h.t.Helper()
-	var rm metricdata.ResourceMetrics
-	if err := h.reader.Collect(context.Background(), &rm); err != nil {
-		h.t.Fatalf("collect: %v", err)
-	}
-	return rm
-}
-
-// find returns the named metric of otelredgrpc's scope, or fails the test.
+// The readings of testsupport, for otelredgrpc's scope and instruments.
+func (h *harness) collect() metricdata.ResourceMetrics { h.t.Helper(); return h.Collect() }
+func (h *harness) counts() map[string]uint64           { h.t.Helper(); return h.Counts(otelredgrpc.DurationName) }
+func (h *harness) active() map[string]int64            { h.t.Helper(); return h.Sums(otelredgrpc.ActiveName) }
 func find(t *testing.T, rm metricdata.ResourceMetrics, name string) metricdata.Metrics {
 	t.Helper()
-	for _, sm := range rm.ScopeMetrics {
-		if sm.Scope.Name != otelredgrpc.ScopeName {
-			continue
-		}
-		for _, m := range sm.Metrics {
-			if m.Name == name {
-				return m
-			}
-		}
-	}
-	t.Fatalf("metric %q not collected", name)
-	return metricdata.Metrics{}
+	return testsupport.Find(t, rm, otelredgrpc.ScopeName, name)
 }
-
-// attrs renders an attribute set as "k=v,k=v", sorted by key.
-func attrs(s attribute.Set) string { return s.Encoded(attribute.DefaultEncoder()) }
-
-// counts returns the duration histogram's count per attribute set.
-func (h *harness) counts() map[string]uint64 {
-	h.t.Helper()
-	m := find(h.t, h.collect(), otelredgrpc.DurationName)
-	hist, ok := m.Data.(metricdata.Histogram[float64])
-	if !ok {
-		h.t.Fatalf("%s is %T, want a float64 histogram", m.Name, m.Data)
-	}
-	got := map[string]uint64{}
-	for _, dp := range hist.DataPoints {
-		got[attrs(dp.Attributes)] += dp.Count
-	}
-	return got
-}
-
-// active returns the calls in progress per attribute set.
-func (h *harness) active() map[string]int64 {
-	h.t.Helper()
-	m := find(h.t, h.collect(), otelredgrpc.ActiveName)
-	sum, ok := m.Data.(metricdata.Sum[int64])
-	if !ok {
-		h.t.Fatalf("%s is %T, want an int64 sum", m.Name, m.Data)
-	}
-	got := map[string]int64{}
-	for _, dp := range sum.DataPoints {
-		got[attrs(dp.Attributes)] += dp.Value
-	}
-	return got
-}
+func attrs(s attribute.Set) string        { return testsupport.Attrs(s) }
+func render[V any](m map[string]V) string { return testsupport.Render(m) }
 
 // series spells the attribute set of one duration series; errorType is
 // empty for successes.
@@ -122,18 +70,7 @@ func inFlight(method string) string { return "rpc.method=" + method + ",rpc.syst
 
 func wantCounts[V any](t *testing.T, what string, got, want map[string]V) {
 	t.Helper()
-	if render(got) != render(want) {
-		t.Errorf("%s per series:\n got  %s\n want %s", what, render(got), render(want))
-	}
-}
-
-func render[V any](m map[string]V) string {
-	var lines []string
-	for k, v := range m {
-		lines = append(lines, fmt.Sprintf("%s => %v", k, v))
-	}
-	slices.Sort(lines)
-	return "{\n\t" + strings.Join(lines, "\n\t") + "\n}"
+	testsupport.WantEqual(t, what, got, want)
 }
 
 // The test service, described by hand so that no generated code is

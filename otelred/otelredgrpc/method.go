@@ -1,14 +1,8 @@
 package otelredgrpc
 
 import (
-	"maps"
-	"strings"
-	"sync"
 	"sync/atomic"
 
-	"go.opentelemetry.io/otel/attribute"
-
-	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/otelred/internal/red"
 )
 
@@ -25,13 +19,10 @@ type method struct {
 	series [numOutcomes]atomic.Pointer[red.Series]
 }
 
-// methods is the set of recognised methods. Reads take no lock and
-// allocate nothing: the map is replaced, never changed, when a method is
-// added.
+// methods is the set of recognised methods, in a cache bounded by the
+// cardinality limit, keyed by name (with code 0).
 type methods struct {
-	byName atomic.Pointer[map[string]*method]
-	mu     sync.Mutex // serialises adds
-	limit  int
+	byName *red.Cache[*method]
 	// fixed is set when WithMethods listed the methods: none is added.
 	fixed bool
 
@@ -42,26 +33,29 @@ type methods struct {
 
 func newMethods(limit int, listed []string) *methods {
 	ms := &methods{
-		limit:    limit,
 		fixed:    listed != nil,
-		other:    newMethod(OtherMethod),
-		overflow: newMethod(otelred.Overflow, red.OverflowKey.Bool(true)),
+		other:    newMethod(OtherMethod, 0),
+		overflow: &method{name: red.Overflow, active: red.NewGauge(false, red.OverflowAttrs(methodKey, systemGRPC)...)},
 	}
-	m := make(map[string]*method, len(listed))
+	if ms.fixed {
+		limit = len(listed)
+	}
+	ms.byName = red.NewCache(limit, newMethod, func(string, uint64) *method { return ms.overflow })
 	for _, name := range listed {
-		m[name] = newMethod(name)
+		ms.byName.Get(name, 0)
 	}
-	ms.byName.Store(&m)
 	return ms
 }
 
-func newMethod(name string, kv ...attribute.KeyValue) *method {
-	kv = append([]attribute.KeyValue{systemGRPC, methodKey.String(name)}, kv...)
-	return &method{name: name, active: red.NewGauge(false, kv...)}
+func newMethod(name string, _ uint64) *method {
+	return &method{name: name, active: red.NewGauge(false, systemGRPC, methodKey.String(name))}
 }
 
 // lookup returns the recognised method named name, or nil.
-func (ms *methods) lookup(name string) *method { return (*ms.byName.Load())[name] }
+func (ms *methods) lookup(name string) *method {
+	m, _ := ms.byName.Lookup(name, 0)
+	return m
+}
 
 // admit recognises the method named name, unless the limit is reached:
 // then it returns the overflow method.
@@ -69,28 +63,12 @@ func (ms *methods) admit(name string) *method {
 	if ms.fixed {
 		return ms.other
 	}
-	ms.mu.Lock()
-	defer ms.mu.Unlock()
-	old := *ms.byName.Load()
-	if m := old[name]; m != nil {
-		return m
-	}
-	if len(old) >= ms.limit {
-		return ms.overflow
-	}
-	m := newMethod(strings.Clone(name)) // the map must not keep request memory alive
-	byName := make(map[string]*method, len(old)+1)
-	maps.Copy(byName, old)
-	byName[m.name] = m
-	ms.byName.Store(&byName)
-	return m
+	return ms.byName.Get(name, 0)
 }
 
 // each calls fn for every method, recognised or not.
 func (ms *methods) each(fn func(*method)) {
-	for _, m := range *ms.byName.Load() {
-		fn(m)
-	}
+	ms.byName.Each(fn)
 	fn(ms.other)
 	fn(ms.overflow)
 }

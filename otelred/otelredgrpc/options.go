@@ -10,19 +10,30 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/otelred/internal/red"
 )
 
-// An Option configures [NewServer]. Options are applied in order; a later
-// one overrides an earlier one of the same kind. An invalid option makes
-// NewServer return an error that wraps [otelred.ErrInvalidOption] and names
-// the option.
+// An Option configures [NewServer]: one of this package's (WithMethods,
+// WithErrorCodes), or one of otelred's that every instrumentation shares,
+// [otelred.WithMeterProvider] and [otelred.WithCardinalityLimit]. Options are
+// applied in order; a later one overrides an earlier one of the same kind.
+// An invalid option, or another of otelred's, makes NewServer return an
+// error that wraps [otelred.ErrInvalidOption] and names the option.
+//
+// otelred.WithCardinalityLimit bounds the attribute sets of the duration
+// histogram, and the methods recorded by name (the methods of
+// [WithMethods] always are). Calls past the limit are recorded in
+// overflow series, whose rpc.method is [otelred.Overflow] and which carry
+// otel.metric.overflow=true; they keep their status code and error.type,
+// so error ratios stay right.
 type Option interface {
-	apply(*config) error
+	Adapt(*red.Settings) error
 }
 
+// optionFunc is an option of this package.
 type optionFunc func(*config) error
 
-func (f optionFunc) apply(c *config) error { return f(c) }
+func (f optionFunc) Adapt(s *red.Settings) error { return f(s.Own.(*config)) }
 
 type config struct {
 	provider metric.MeterProvider
@@ -36,59 +47,26 @@ type config struct {
 }
 
 func newConfig(opts []Option) (config, error) {
-	c := config{limit: otelred.DefaultCardinalityLimit}
+	var c config
+	s := red.Settings{Ctor: "otelredgrpc.NewServer", Limit: otelred.DefaultCardinalityLimit, Own: &c}
 	var errs []error
 	for _, o := range opts {
 		if o == nil {
 			errs = append(errs, fmt.Errorf("%w: nil otelredgrpc.Option", otelred.ErrInvalidOption))
 			continue
 		}
-		if err := o.apply(&c); err != nil {
+		if err := o.Adapt(&s); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return config{}, err
 	}
+	c.provider, c.limit = s.Provider, s.Limit
 	if c.provider == nil {
 		c.provider = otel.GetMeterProvider()
 	}
 	return c, nil
-}
-
-// WithMeterProvider sets the MeterProvider that creates the instruments,
-// so they join an OpenTelemetry setup the service already has.
-//
-// By default, the global MeterProvider ([otel.GetMeterProvider]) is used;
-// set the global provider before calling NewServer, or pass it here.
-func WithMeterProvider(mp metric.MeterProvider) Option {
-	return optionFunc(func(c *config) error {
-		if mp == nil {
-			return fmt.Errorf("%w: otelredgrpc.WithMeterProvider(nil)", otelred.ErrInvalidOption)
-		}
-		c.provider = mp
-		return nil
-	})
-}
-
-// WithCardinalityLimit sets how many distinct attribute sets the duration
-// histogram records, and how many methods are recorded by name (the
-// methods of [WithMethods] always are). Calls
-// past the limit are recorded in overflow series, whose rpc.method is
-// [otelred.Overflow] and which carry otel.metric.overflow=true; they keep
-// their status code and error.type, so error ratios stay right. Nothing is
-// dropped. The limit should stay below the SDK's own (2000 per instrument
-// by default).
-//
-// By default, the limit is [otelred.DefaultCardinalityLimit].
-func WithCardinalityLimit(n int) Option {
-	return optionFunc(func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("%w: otelredgrpc.WithCardinalityLimit(%d): must be at least 1", otelred.ErrInvalidOption, n)
-		}
-		c.limit = n
-		return nil
-	})
 }
 
 // WithErrorCodes sets the status codes that are failures, and so carry

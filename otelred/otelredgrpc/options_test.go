@@ -2,6 +2,7 @@ package otelredgrpc_test
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -18,9 +19,9 @@ func TestBadOptionsAreErrors(t *testing.T) {
 		want string // in the error's text
 	}{
 		{"a nil option", nil, "nil otelredgrpc.Option"},
-		{"a nil MeterProvider", otelredgrpc.WithMeterProvider(nil), "WithMeterProvider(nil)"},
-		{"a zero cardinality limit", otelredgrpc.WithCardinalityLimit(0), "WithCardinalityLimit(0)"},
-		{"a negative cardinality limit", otelredgrpc.WithCardinalityLimit(-5), "WithCardinalityLimit(-5)"},
+		{"a nil MeterProvider", otelred.WithMeterProvider(nil), "WithMeterProvider(nil)"},
+		{"a zero cardinality limit", otelred.WithCardinalityLimit(0), "WithCardinalityLimit(0)"},
+		{"a negative cardinality limit", otelred.WithCardinalityLimit(-5), "WithCardinalityLimit(-5)"},
 		{"no error code", otelredgrpc.WithErrorCodes(), "WithErrorCodes(): no code"},
 		{"OK as an error code", otelredgrpc.WithErrorCodes(codes.NotFound, codes.OK), "WithErrorCodes: OK"},
 		{"an undefined error code", otelredgrpc.WithErrorCodes(codes.Code(17)), "WithErrorCodes: Code(17)"},
@@ -29,6 +30,12 @@ func TestBadOptionsAreErrors(t *testing.T) {
 		{"a method without a service", otelredgrpc.WithMethods("/Echo"), `WithMethods: "/Echo"`},
 		{"a method without a name", otelredgrpc.WithMethods("/otelred.test.Echo/"), `WithMethods: "/otelred.test.Echo/"`},
 		{"a path", otelredgrpc.WithMethods("/a/b/c"), `WithMethods: "/a/b/c"`},
+		{"otelred's route function", otelred.WithRoute(func(*http.Request) string { return "" }), "WithRoute does not apply to otelredgrpc.NewServer"},
+		{"otelred's HTTP error rule", otelred.WithErrorStatus(func(int) bool { return true }), "WithErrorStatus does not apply to otelredgrpc.NewServer"},
+		{"otelred's client hosts", otelred.WithHosts("db"), "WithHosts does not apply to otelredgrpc.NewServer"},
+		{"a profile: gRPC has the semantic conventions' names only", otelred.WithProfile(otelred.Classic), "WithProfile does not apply to otelredgrpc.NewServer"},
+		{"even the Semconv profile", otelred.WithProfile(otelred.Semconv), "WithProfile does not apply to otelredgrpc.NewServer"},
+		{"a service label", otelred.WithService("checkout"), "WithService does not apply to otelredgrpc.NewServer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := otelredgrpc.NewServer(tc.opt)
@@ -41,7 +48,7 @@ func TestBadOptionsAreErrors(t *testing.T) {
 		})
 	}
 	t.Run("every bad option is reported", func(t *testing.T) {
-		_, err := otelredgrpc.NewServer(otelredgrpc.WithCardinalityLimit(0), otelredgrpc.WithMethods())
+		_, err := otelredgrpc.NewServer(otelred.WithCardinalityLimit(0), otelredgrpc.WithMethods())
 		if err == nil || !strings.Contains(err.Error(), "WithCardinalityLimit(0)") || !strings.Contains(err.Error(), "WithMethods()") {
 			t.Errorf("error %v, want both options named", err)
 		}
@@ -54,7 +61,7 @@ func TestGoodOptions(t *testing.T) {
 		opts []otelredgrpc.Option
 	}{
 		{"none: the global MeterProvider", nil},
-		{"a limit of one", []otelredgrpc.Option{otelredgrpc.WithCardinalityLimit(1)}},
+		{"a limit of one", []otelredgrpc.Option{otelred.WithCardinalityLimit(1)}},
 		{"every failure code", []otelredgrpc.Option{otelredgrpc.WithErrorCodes(codes.Canceled, codes.Unauthenticated)}},
 		{"methods with and without the slash", []otelredgrpc.Option{otelredgrpc.WithMethods(echoMethod, "a.b.C/D")}},
 	} {

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/otelred/otelredgrpc"
 )
 
@@ -25,7 +26,7 @@ func TestPrometheusNames(t *testing.T) {
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
 	t.Cleanup(func() { mp.Shutdown(context.Background()) })
-	s, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(mp))
+	s, err := otelredgrpc.NewServer(otelred.WithMeterProvider(mp))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,7 +109,7 @@ func NewServer(opts ...Option) (*Server, error) {
 	}
 	s.series = red.NewCache(cfg.limit, s.newSeries, func(_ string, o uint64) *red.Series { return s.overflow[o] })
 	for o := range s.overflow {
-		s.overflow[o] = s.buildSeries(otelred.Overflow, uint64(o), red.OverflowKey.Bool(true))
+		s.overflow[o] = s.buildSeries(uint64(o), red.OverflowAttrs(methodKey)...)
 	}
 	// Register last: a reader may collect at once.
 	if _, err := meter.RegisterCallback(s.observe, s.in.Observables...); err != nil {
@@ -138,13 +138,7 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	// grpc-go calls unary interceptors for registered methods only.
 	c := s.start(fullMethod, true)
 	returned := false
-	defer func() {
-		o := outcomePanic
-		if returned {
-			o = outcomeOf(err)
-		}
-		s.end(ctx, c, o)
-	}()
+	defer func() { s.end(ctx, c, returned, err) }()
 	resp, err = handler(ctx, req)
 	returned = true
 	return resp, err
@@ -160,13 +154,7 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 	}
 	c := s.start(fullMethod, registered)
 	returned := false
-	defer func() {
-		o := outcomePanic
-		if returned {
-			o = outcomeOf(err)
-		}
-		s.end(ctx, c, o)
-	}()
+	defer func() { s.end(ctx, c, returned, err) }()
 	err = handler(srv, ss)
 	returned = true
 	return err
@@ -201,11 +189,16 @@ func (s *Server) start(fullMethod string, registered bool) call {
 	return call{name: name, m: m, active: g, start: time.Since(s.epoch)}
 }
 
-// end records the call with outcome o. A method not recognised yet is
-// recognised now unless the call ended in UNIMPLEMENTED, grpc-go's answer
-// to a method the server does not have.
-func (s *Server) end(ctx context.Context, c call, o uint64) {
+// end records the call, whose handler returned err or, when it did not
+// return, panicked. A method not recognised yet is recognised now unless
+// the call ended in UNIMPLEMENTED, grpc-go's answer to a method the server
+// does not have.
+func (s *Server) end(ctx context.Context, c call, returned bool, err error) {
 	secs := (time.Since(s.epoch) - c.start).Seconds()
+	o := outcomePanic
+	if returned {
+		o = outcomeOf(err)
+	}
 	c.active.Dec()
 	m := c.m
 	if m == nil {
@@ -232,16 +225,17 @@ func (s *Server) seriesOf(m *method, o uint64) *red.Series {
 }
 
 func (s *Server) newSeries(name string, o uint64) *red.Series {
-	return s.buildSeries(name, o)
+	return s.buildSeries(o, methodKey.String(name))
 }
 
-// buildSeries builds the attribute set of a method and an outcome.
-func (s *Server) buildSeries(name string, o uint64, extra ...attribute.KeyValue) *red.Series {
-	kv := []attribute.KeyValue{systemGRPC, methodKey.String(name), statusKey.String(statusNames[o])}
+// buildSeries builds the attribute set of an outcome and of method, the
+// attributes that name the method.
+func (s *Server) buildSeries(o uint64, method ...attribute.KeyValue) *red.Series {
+	kv := append([]attribute.KeyValue{systemGRPC, statusKey.String(statusNames[o])}, method...)
 	if s.failed[o] {
 		kv = append(kv, errorTypeKey.String(errorTypes[o]))
 	}
-	return red.NewSeries(s.failed[o], append(kv, extra...)...)
+	return red.NewSeries(s.failed[o], kv...)
 }
 
 // observe reports the calls in progress from the Server's own counts.

@@ -91,7 +91,7 @@ func scrape(t *testing.T, prof otelred.Profile, ns string, b []float64) (text, o
 		_ = ops.Track(context.Background(), "orders.process", func(context.Context) error { return err })
 	}
 	// The gRPC server: one call that succeeds, one that fails.
-	grpcRED, err := otelredgrpc.NewServer(otelredgrpc.WithMeterProvider(mp))
+	grpcRED, err := otelredgrpc.NewServer(otelred.WithMeterProvider(mp))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,13 +72,23 @@ func NewCache[V any](limit int, build func(route string, code uint64) V, overflo
 // Get returns the value of the key (route, code), building it the first
 // time, or the overflow value when the cache is full.
 func (c *Cache[V]) Get(route string, code uint64) V {
+	if v, ok := c.Lookup(route, code); ok {
+		return v
+	}
+	return c.add(route, code)
+}
+
+// Lookup returns the value of the key (route, code) and true when the
+// cache holds it; it builds nothing.
+func (c *Cache[V]) Lookup(route string, code uint64) (V, bool) {
 	if byCode := (*c.routes.Load())[route]; byCode != nil {
 		s := *byCode.s.Load()
 		if i, ok := find(s, code); ok {
-			return s[i].v
+			return s[i].v, true
 		}
 	}
-	return c.add(route, code)
+	var zero V
+	return zero, false
 }
 
 // Route returns where the cache holds route's values, or nil while it

@@ -108,3 +108,25 @@ func TestCacheRoute(t *testing.T) {
 		t.Errorf("Get(/b, 1) on a full cache = %q with Route %v, want overflow and nil", got, c.Route("/b"))
 	}
 }
+
+// TestCacheLookupBuildsNothing checks that Lookup finds what Get built,
+// and neither builds a missing key nor takes the overflow value for it.
+func TestCacheLookupBuildsNothing(t *testing.T) {
+	builds := 0
+	c := NewCache(1,
+		func(route string, code uint64) string { builds++; return route },
+		func(string, uint64) string { return "overflow" })
+	if v, ok := c.Lookup("/a", 0); ok || v != "" || builds != 0 {
+		t.Fatalf("Lookup(/a) on an empty cache = %q, %v after %d builds; want nothing built", v, ok, builds)
+	}
+	c.Get("/a", 0)
+	if v, ok := c.Lookup("/a", 0); !ok || v != "/a" || builds != 1 {
+		t.Errorf("Lookup(/a) = %q, %v after %d builds; want /a after 1", v, ok, builds)
+	}
+	if v, ok := c.Lookup("/a", 1); ok || v != "" {
+		t.Errorf("Lookup(/a, 1) = %q, %v; want nothing", v, ok)
+	}
+	if v, ok := c.Lookup("/b", 0); ok || v != "" || builds != 1 {
+		t.Errorf("Lookup(/b) on a full cache = %q, %v after %d builds; want nothing, not the overflow", v, ok, builds)
+	}
+}

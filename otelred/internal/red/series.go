@@ -11,6 +11,18 @@ import (
 // cardinality limit, as the OpenTelemetry SDK marks its own.
 const OverflowKey = attribute.Key("otel.metric.overflow")
 
+// Overflow is the value, in the attribute that names a series (a route, a
+// host, an operation, an RPC method), of the series of what did not fit
+// under the cardinality limit. otelred.Overflow is the same value.
+const Overflow = "overflow"
+
+// OverflowAttrs returns kv with the attributes that mark the series of
+// what did not fit: key, the attribute that names a series, is
+// [Overflow], and [OverflowKey] is true.
+func OverflowAttrs(key attribute.Key, kv ...attribute.KeyValue) []attribute.KeyValue {
+	return append(kv[:len(kv):len(kv)], key.String(Overflow), OverflowKey.Bool(true))
+}
+
 // Series is one attribute set with its prebuilt options, so recording
 // allocates nothing, and the counts behind the counter instruments, which
 // are read at collection time instead of costing an SDK call per request.
