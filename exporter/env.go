@@ -36,9 +36,6 @@ const (
 	envExportInterval     = "OTEL_METRIC_EXPORT_INTERVAL"
 	envExportTimeout      = "OTEL_METRIC_EXPORT_TIMEOUT"
 
-	envServiceName        = "OTEL_SERVICE_NAME"
-	envResourceAttributes = "OTEL_RESOURCE_ATTRIBUTES"
-
 	// envOtelhttpMetrics is otelred's own: the specification has none.
 	envOtelhttpMetrics = "OTELRED_OTELHTTP_METRICS"
 )

@@ -49,8 +49,7 @@ func find(t *testing.T, rm metricdata.ResourceMetrics, name string) metricdata.M
 	t.Helper()
 	return testsupport.Find(t, rm, otelredgrpc.ScopeName, name)
 }
-func attrs(s attribute.Set) string        { return testsupport.Attrs(s) }
-func render[V any](m map[string]V) string { return testsupport.Render(m) }
+func attrs(s attribute.Set) string { return testsupport.Attrs(s) }
 
 // series spells the attribute set of one duration series; errorType is
 // empty for successes.
