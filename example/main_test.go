@@ -423,7 +423,7 @@ func TestDemoServesMetricsOnTheStandaloneListenerOnly(t *testing.T) {
 		t.Errorf("GET /metrics on the application's port: %d, want 404", status)
 	}
 	status, body := get(t, c, "http://"+addr.String()+"/metrics")
-	line := `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}"} 1`
+	line := `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}",network_protocol_version="1.1",url_scheme="http"} 1`
 	if status != 200 || !strings.Contains(body, line) {
 		t.Errorf("GET /metrics on the standalone listener: %d, want 200 with %s:\n%s", status, line, body)
 	}

@@ -109,7 +109,7 @@ func ExampleNew() {
 	printLines(scrape.Body.String(), "target_info")
 	// Output:
 	// orders_total 3
-	// http_server_request_duration_seconds_count{http_request_method="POST",http_response_status_code="201",http_route="/orders"} 1
+	// http_server_request_duration_seconds_count{http_request_method="POST",http_response_status_code="201",http_route="/orders",network_protocol_version="1.1",url_scheme="http"} 1
 	// target_info{service_name="shop"} 1
 }
 
