@@ -3,6 +3,7 @@ package otelred
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -111,7 +112,11 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 	m.writers.New = func() any { return new(writer) }
 
 	meter := cfg.meter()
-	if m.Instruments, err = red.NewInstruments(meter, p.server.spec(p.boundaries)); err != nil {
+	spec := p.server.spec(p.boundaries)
+	if cfg.bodySizes {
+		spec = p.server.withSizes(spec)
+	}
+	if m.Instruments, err = red.NewInstruments(meter, spec); err != nil {
 		return nil, err
 	}
 	m.series = red.NewCache(cfg.limit, m.newSeries, m.overflowSeries)
@@ -172,11 +177,23 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.Inc()
 	rw := m.writers.Get().(*writer)
+	view := rw.wrap(w)
+	// With WithBodySizes, the handler reads r.Body through the writer's
+	// counter, until the original is put back.
+	var body io.ReadCloser
+	if m.cfg.bodySizes && r.Body != nil && r.Body != http.NoBody {
+		body = r.Body
+		rw.body = countingBody{rc: body}
+		r.Body = &rw.body
+	}
 	start := time.Since(m.epoch)
 	served := false
 	defer func() {
 		secs := (time.Since(m.epoch) - start).Seconds()
 		g.Dec()
+		if body != nil {
+			r.Body = body
+		}
 		status := rw.code()
 		if !served && rw.status == 0 {
 			status = http.StatusInternalServerError
@@ -189,12 +206,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s = m.series.Get(h.routeAfter(r, rw), code)
 		}
 		m.record(r.Context(), s, status, !served, secs)
+		if m.cfg.bodySizes {
+			m.recordSizes(r, rw, s)
+		}
 		if served { // after a panic the writer may still be in use up the stack
 			rw.w = nil
 			m.writers.Put(rw)
 		}
 	}()
-	h.next.ServeHTTP(rw.wrap(w), r)
+	h.next.ServeHTTP(view, r)
 	served = true
 }
 
@@ -233,6 +253,17 @@ func (m *middleware) record(ctx context.Context, s *red.Series, status int, pani
 	if m.Counting() {
 		s.Count(s.Failed || panicked || (s.Overflow && m.isError(status)))
 	}
+}
+
+// recordSizes records the body sizes of a request served through rw.
+func (m *middleware) recordSizes(r *http.Request, rw *writer, s *red.Series) {
+	ctx := r.Context()
+	m.RequestSize.Record(ctx, rw.body.n, s.Record...)
+	sent := rw.written
+	if r.Method == http.MethodHead { // net/http sends no body
+		sent = 0
+	}
+	m.ResponseSize.Record(ctx, sent, s.Record...)
 }
 
 // observe reports the asynchronous instruments from otelred's own counts.

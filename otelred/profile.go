@@ -140,6 +140,7 @@ type signal struct {
 
 	durationDesc, activeDesc, requestsDesc, errorsDesc string
 	activeUnit                                         string
+	requestSizeDesc, responseSizeDesc                  string
 
 	// activeByRoute labels the in-flight gauge by route as well as method.
 	activeByRoute bool
@@ -162,6 +163,13 @@ func (s *signal) spec(boundaries []float64) red.Spec {
 		Errors:       s.names.Errors,
 		ErrorsDesc:   s.errorsDesc,
 	}
+}
+
+// withSizes adds the signal's body-size histograms to sp.
+func (s *signal) withSizes(sp red.Spec) red.Spec {
+	sp.RequestSize, sp.RequestSizeDesc = s.names.RequestBodySize, s.requestSizeDesc
+	sp.ResponseSize, sp.ResponseSizeDesc = s.names.ResponseBodySize, s.responseSizeDesc
+	return sp
 }
 
 // profileData is the whole of what distinguishes one profile from another.
@@ -189,10 +197,12 @@ var profiles = [...]profileData{
 				Scheme:           semconv.URLSchemeKey,
 				ProtocolVersion:  semconv.NetworkProtocolVersionKey,
 			},
-			durationDesc:   httpconv.ServerRequestDuration{}.Description(),
-			activeDesc:     httpconv.ServerActiveRequests{}.Description(),
-			activeUnit:     httpconv.ServerActiveRequests{}.Unit(),
-			minErrorStatus: 500,
+			durationDesc:     httpconv.ServerRequestDuration{}.Description(),
+			activeDesc:       httpconv.ServerActiveRequests{}.Description(),
+			requestSizeDesc:  httpconv.ServerRequestBodySize{}.Description(),
+			responseSizeDesc: httpconv.ServerResponseBodySize{}.Description(),
+			activeUnit:       httpconv.ServerActiveRequests{}.Unit(),
+			minErrorStatus:   500,
 		},
 		client: signal{
 			names: Names{
@@ -206,8 +216,10 @@ var profiles = [...]profileData{
 				ServerPort:       semconv.ServerPortKey,
 				ProtocolVersion:  semconv.NetworkProtocolVersionKey,
 			},
-			durationDesc:   httpconv.ClientRequestDuration{}.Description(),
-			minErrorStatus: 400,
+			durationDesc:     httpconv.ClientRequestDuration{}.Description(),
+			requestSizeDesc:  httpconv.ClientRequestBodySize{}.Description(),
+			responseSizeDesc: httpconv.ClientResponseBodySize{}.Description(),
+			minErrorStatus:   400,
 		},
 		// The semantic conventions define no instruments for operations
 		// in general; these follow the shape of the HTTP ones.
@@ -239,13 +251,15 @@ var profiles = [...]profileData{
 				Status:           "status_code",
 				Service:          "service",
 			},
-			durationDesc:   "HTTP request latency in seconds.",
-			activeDesc:     "Number of HTTP requests currently being served.",
-			requestsDesc:   "Total number of HTTP requests.",
-			errorsDesc:     "Total number of HTTP requests that failed.",
-			activeUnit:     "{request}",
-			activeByRoute:  true,
-			minErrorStatus: 400,
+			durationDesc:     "HTTP request latency in seconds.",
+			requestSizeDesc:  "HTTP request body size in bytes.",
+			responseSizeDesc: "HTTP response body size in bytes.",
+			activeDesc:       "Number of HTTP requests currently being served.",
+			requestsDesc:     "Total number of HTTP requests.",
+			errorsDesc:       "Total number of HTTP requests that failed.",
+			activeUnit:       "{request}",
+			activeByRoute:    true,
+			minErrorStatus:   400,
 		},
 		client: signal{
 			names: Names{
@@ -259,10 +273,12 @@ var profiles = [...]profileData{
 				Service:          "service",
 				ServerAddress:    "host",
 			},
-			durationDesc:   "HTTP client request latency in seconds.",
-			requestsDesc:   "Total number of HTTP client requests.",
-			errorsDesc:     "Total number of HTTP client requests that failed.",
-			minErrorStatus: 400,
+			durationDesc:     "HTTP client request latency in seconds.",
+			requestSizeDesc:  "HTTP client request body size in bytes.",
+			responseSizeDesc: "HTTP client response body size in bytes.",
+			requestsDesc:     "Total number of HTTP client requests.",
+			errorsDesc:       "Total number of HTTP client requests that failed.",
+			minErrorStatus:   400,
 		},
 		operation: signal{
 			names: Names{

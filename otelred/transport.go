@@ -65,7 +65,11 @@ func NewTransport(base http.RoundTripper, opts ...Option) (http.RoundTripper, er
 		epoch:   time.Now(),
 	}
 	meter := cfg.meter()
-	if t.Instruments, err = red.NewInstruments(meter, sig.spec(profiles[cfg.profile].boundaries)); err != nil {
+	spec := sig.spec(profiles[cfg.profile].boundaries)
+	if cfg.bodySizes {
+		spec = sig.withSizes(spec)
+	}
+	if t.Instruments, err = red.NewInstruments(meter, spec); err != nil {
 		return nil, err
 	}
 	// Past maxHosts keys, a host is _OTHER; with a WithHosts list, it is
@@ -153,7 +157,31 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if t.Counting() {
 		s.Count(s.Failed || (s.Overflow && (kind != 0 || t.isError(status))))
 	}
+	if t.cfg.bodySizes {
+		t.recordSizes(req, resp, err, s)
+	}
 	return resp, err
+}
+
+// recordSizes records the body sizes a request and its response declare,
+// when they are known: a body of unknown length is not read to count it.
+func (t *transport) recordSizes(req *http.Request, resp *http.Response, err error, s *red.Series) {
+	ctx := contextOf(req)
+	switch {
+	case req.ContentLength > 0:
+		t.RequestSize.Record(ctx, req.ContentLength, s.Record...)
+	case req.ContentLength == 0 && (req.Body == nil || req.Body == http.NoBody):
+		t.RequestSize.Record(ctx, 0, s.Record...)
+	}
+	if err != nil || resp == nil {
+		return
+	}
+	switch {
+	case req.Method == http.MethodHead:
+		t.ResponseSize.Record(ctx, 0, s.Record...)
+	case resp.ContentLength >= 0:
+		t.ResponseSize.Record(ctx, resp.ContentLength, s.Record...)
+	}
 }
 
 func contextOf(req *http.Request) context.Context {
