@@ -31,6 +31,9 @@ const (
 	providerShutdownTimeout = 15 * time.Second
 )
 
+// debugPath is where the demo serves the live RED page.
+const debugPath = "/debug/red"
+
 // defaultServiceName names the service when neither OTEL_SERVICE_NAME nor a
 // service.name in OTEL_RESOURCE_ATTRIBUTES does. It is also the job name in
 // prometheus/prometheus.yml.
@@ -178,6 +181,7 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 	cfg := d.opts.config
 	cfg.Naming = d.profile.String()
 	cfg.RuntimeMetrics = true
+	cfg.DebugPage = true // the live RED page, whatever the exporters
 	if cfg.Boundaries == nil {
 		b, err := histogramBoundaries(d.profile)
 		if err != nil {
@@ -221,7 +225,11 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 		otelred.WithMeterProvider(p),
 		otelred.WithProfile(d.profile),
 	}
-	mw, err := otelred.New(common...)
+	// Neither the scrapes nor the RED page's own refreshes are the
+	// service's traffic.
+	mw, err := otelred.New(append(common, otelred.WithFilter(func(r *http.Request) bool {
+		return r.URL.Path != "/metrics" && r.URL.Path != debugPath
+	}))...)
 	if err != nil {
 		return nil, err
 	}
@@ -247,6 +255,7 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 	if h := p.Handler(); h != nil && p.Addr() == nil {
 		mux.Handle("GET /metrics", h)
 	}
+	mux.Handle("GET "+debugPath, p.DebugHandler())
 	h := mw(mux)
 	if d.opts.tracing {
 		d.tracing = newTracing(p.Resource)
@@ -355,6 +364,9 @@ func (d *demo) banner() string {
 			d.provider.Addr(), cmp.Or(d.opts.config.Prometheus.Path, "/metrics"), d.url())
 	default:
 		b.WriteString("  GET /metrics       the Prometheus exposition\n")
+	}
+	if d.provider != nil {
+		b.WriteString("  GET " + debugPath + "     the live RED page, in a browser\n")
 	}
 	if d.tracing != nil {
 		b.WriteString("tracing: every response has an " + traceIDHeader + " header; /metrics in OpenMetrics (Accept: application/openmetrics-text) shows it on the histograms' buckets, as exemplars\n")

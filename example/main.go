@@ -18,6 +18,8 @@
 //	                   processing the order (the operation orders.process);
 //	                   502 if that call fails
 //	GET /metrics       the Prometheus exposition, when that exporter runs
+//	GET /debug/red     the live RED page: rate, errors, p50, p99 and in-flight
+//	                   requests per route, peer and operation, in a browser
 //
 // Besides the server's RED metrics, the demo records those of its outbound
 // calls (http.client.request.duration) and of its operations
@@ -65,6 +67,7 @@ The otelred demo service. Routes:
   POST /orders       201 after calling GET /hello/orders on itself and processing
                      the order (operation orders.process); 502 if the call fails
   GET /metrics       the Prometheus exposition (when the prometheus exporter runs)
+  GET /debug/red     the live RED page, in a browser
 
 Flags:
 `

@@ -95,6 +95,17 @@ type Config struct {
 	// The zero value (nil) means the profile's [views.Default].
 	Boundaries []float64 `json:"boundaries,omitempty" yaml:"boundaries,omitempty"`
 
+	// DebugPage makes [Provider.DebugHandler] serve the live RED page even
+	// when the Prometheus exporter does not run, by giving the provider a
+	// ManualReader for the page alone. Every reader aggregates each
+	// measurement on its own, so that reader makes recording cost about
+	// twice as much. With the Prometheus exporter, the page reads its
+	// reader, and DebugPage adds nothing.
+	//
+	// By default (false), the page is there only with the Prometheus
+	// exporter. No environment variable sets it.
+	DebugPage bool `json:"debug_page,omitempty" yaml:"debug_page,omitempty"`
+
 	// RuntimeMetrics makes [Setup] start the Go runtime metrics of
 	// go.opentelemetry.io/contrib/instrumentation/runtime on the provider
 	// it builds (go.goroutines, go.memory.used, go.memory.allocated,

@@ -69,6 +69,16 @@
 // an error there, and is closed by Shutdown. Without one, mount the handler
 // on your own server.
 //
+// # Debug page
+//
+// [Provider.DebugHandler] serves a live RED page, as /debug/pprof does for
+// profiles: per route, peer and operation, the rate, error ratio, p50, p99
+// and requests in flight, refreshed every second (package
+// [github.com/otelred/otelred/exporter/redpage]). It reads the Prometheus
+// exporter's reader, so it costs nothing per request; without that
+// exporter, [Config.DebugPage] adds a reader for it. Nothing serves it
+// unless you mount it.
+//
 // # OTLP
 //
 // The OTLP exporter pushes every [OTLP.Interval] over "grpc" or

@@ -22,6 +22,7 @@ const abortTimeout = 5 * time.Second
 type Exporter struct {
 	readers    []sdkmetric.Reader
 	handler    http.Handler
+	cumulative sdkmetric.Reader // the Prometheus exporter's, for the debug page
 	unregister func()
 
 	ln     net.Listener
@@ -101,6 +102,7 @@ func build(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 			return nil, err
 		}
 		e.readers = append(e.readers, p.reader)
+		e.cumulative = p.reader
 		e.handler = p.handler
 		e.unregister = p.unregister
 	}

@@ -14,6 +14,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/otelred/otelred/exporter/redpage"
 	"github.com/otelred/otelred/internal/otelenv"
 	"github.com/otelred/otelred/views"
 )
@@ -28,7 +29,8 @@ type Provider struct {
 	// Resource is the resource Setup built and gave the MeterProvider.
 	Resource *resource.Resource
 
-	exp *Exporter
+	exp   *Exporter
+	debug *redpage.Handler // nil without a cumulative reader to read
 }
 
 // Setup builds, in one call, a MeterProvider with otelred's RED views (the
@@ -86,11 +88,20 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 	for _, r := range e.readers {
 		all = append(all, sdkmetric.WithReader(r))
 	}
+	debug := e.cumulative
+	if debug == nil && cfg.DebugPage {
+		m := sdkmetric.NewManualReader()
+		all = append(all, sdkmetric.WithReader(m))
+		debug = m
+	}
 	all = append(all, opts...)
 	p := &Provider{
 		MeterProvider: sdkmetric.NewMeterProvider(all...),
 		Resource:      res,
 		exp:           e,
+	}
+	if debug != nil {
+		p.debug = redpage.New(debug, cfg.profile())
 	}
 	if cfg.RuntimeMetrics {
 		if err := otelruntime.Start(otelruntime.WithMeterProvider(p.MeterProvider)); err != nil {
@@ -120,6 +131,25 @@ func (p *Provider) ServiceName() string {
 // Handler returns the Prometheus handler, as [Exporter.Handler] does: nil
 // when the Prometheus exporter does not run.
 func (p *Provider) Handler() http.Handler { return p.exp.Handler() }
+
+// DebugHandler returns the handler of the live RED page, a debug page
+// like /debug/pprof: for each route, peer and operation, the request rate,
+// error ratio, p50 and p99 latency and requests in flight, with a chart of
+// the last minutes, refreshed every second (see package
+// [github.com/otelred/otelred/exporter/redpage]). Mount it on your own
+// server, where only those who may see it can reach it:
+//
+//	mux.Handle("GET /debug/red", p.DebugHandler())
+//
+// The page reads the same instruments the exporters send, in process,
+// from the Prometheus exporter's reader, or from the reader that
+// [Config.DebugPage] adds. It is nil when there is neither.
+func (p *Provider) DebugHandler() http.Handler {
+	if p.debug == nil {
+		return nil
+	}
+	return p.debug
+}
 
 // Addr returns the address of the standalone Prometheus listener, or nil
 // when there is none.
