@@ -47,6 +47,9 @@ type options struct {
 	load    bool   // drive traffic at the demo and print a live line
 	bare    bool   // no instrumentation at all
 	tracing bool   // in-process tracing, so that the histograms carry exemplars
+	// histogram is "explicit" or "native" (-histogram); "" leaves it to
+	// config and OTELRED_HISTOGRAM.
+	histogram string
 
 	// config is the exporter configuration the demo starts from; the
 	// environment fills what it leaves at zero. main leaves it zero.
@@ -97,7 +100,8 @@ type demo struct {
 	profile    otelred.Profile
 	service    string    // service.name of the resource, and Classic's service label
 	exporters  []string  // the exporters that run
-	boundaries []float64 // of the duration histogram; nil when bare
+	boundaries []float64 // of the duration histogram; nil when bare or native
+	native     bool      // native (exponential) duration histograms
 
 	provider *exporter.Provider      // nil when bare
 	manual   *sdkmetric.ManualReader // nil unless -load (or opts.stats)
@@ -182,20 +186,25 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 	cfg.Naming = d.profile.String()
 	cfg.RuntimeMetrics = true
 	cfg.DebugPage = true // the live RED page, whatever the exporters
-	if cfg.Boundaries == nil {
+	if d.opts.histogram != "" {
+		cfg.Histogram = d.opts.histogram
+	}
+	if cfg.ServiceName == "" && otelenv.ServiceName() == "" { // the environment's name wins
+		cfg.ServiceName = defaultServiceName
+	}
+	cfg, err = cfg.WithEnv() // Setup does it too; here for the exporters' names and the histogram
+	if err != nil {
+		return nil, err
+	}
+	// Native histograms need no boundaries: each series has its own.
+	if cfg.Boundaries == nil && cfg.Histogram != "native" {
 		b, err := histogramBoundaries(d.profile)
 		if err != nil {
 			return nil, err
 		}
 		cfg.Boundaries = b
 	}
-	if cfg.ServiceName == "" && otelenv.ServiceName() == "" { // the environment's name wins
-		cfg.ServiceName = defaultServiceName
-	}
-	cfg, err = cfg.WithEnv() // Setup does it too; here for the exporters' names
-	if err != nil {
-		return nil, err
-	}
+	d.native = cfg.Histogram == "native"
 	d.exporters = cfg.Exporters
 	if len(d.exporters) == 0 {
 		d.exporters = []string{"prometheus"}
@@ -351,7 +360,11 @@ func (d *demo) banner() string {
 	if d.opts.bare {
 		b.WriteString(" (bare: no instrumentation, no /metrics)\n")
 	} else {
-		fmt.Fprintf(&b, " (naming %s, service %q, exporters %s)\n", d.profile, d.service, strings.Join(d.exporters, ","))
+		histogram := "explicit"
+		if d.native {
+			histogram = "native"
+		}
+		fmt.Fprintf(&b, " (naming %s, histogram %s, service %q, exporters %s)\n", d.profile, histogram, d.service, strings.Join(d.exporters, ","))
 	}
 	b.WriteString("  GET /hello/{name}  200\n")
 	b.WriteString("  GET /fail          500\n")

@@ -867,10 +867,10 @@ type promServer struct {
 }
 
 // startPrometheus runs Prometheus with config on a free loopback port and a
-// temporary storage directory, waits until it is ready, and stops it when
-// the test ends. A port taken between choosing it and binding it is
-// retried on another.
-func startPrometheus(t *testing.T, bin, config string) *promServer {
+// temporary storage directory, and the features (besides exemplar-storage),
+// waits until it is ready, and stops it when the test ends. A port taken
+// between choosing it and binding it is retried on another.
+func startPrometheus(t *testing.T, bin, config string, features ...string) *promServer {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "prometheus.yml")
@@ -889,7 +889,7 @@ func startPrometheus(t *testing.T, bin, config string) *promServer {
 			"--config.file="+cfgPath,
 			"--storage.tsdb.path="+filepath.Join(dir, fmt.Sprintf("data%d", attempt)),
 			"--web.listen-address="+addr,
-			"--enable-feature=exemplar-storage",
+			"--enable-feature="+strings.Join(append([]string{"exemplar-storage"}, features...), ","),
 		)
 		cmd.Stdout, cmd.Stderr = p.out, p.out
 		if err := cmd.Start(); err != nil {

@@ -6,6 +6,7 @@
 //	go run ./example -load             # and drive traffic at itself, with a live line
 //	go run ./example -naming classic   # the tutorial's four metrics
 //	go run ./example -tracing          # exemplars with trace ids on the histograms
+//	go run ./example -histogram native # native histograms, for Prometheus's native-histograms feature
 //
 // Routes:
 //
@@ -80,6 +81,8 @@ Environment:
                           serve /metrics on a listener of its own, and only there
   OTEL_METRIC_EXPORT_INTERVAL  push interval in ms (default 60000)
   OTEL_SERVICE_NAME       the service's name (default "example")
+  OTELRED_HISTOGRAM       explicit or native, when -histogram is not given (default explicit)
+  OTELRED_CARDINALITY_LIMIT  attribute sets per instrument before the overflow series (default 1000)
 
 SIGINT or SIGTERM shuts down gracefully and flushes the last push.
 `
@@ -94,6 +97,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 	fs.BoolVar(&opts.load, "load", false, "drive traffic at the demo itself and print rate, error ratio, p50 and p99\nper route every 2 s, read from the instruments")
 	fs.StringVar(&opts.naming, "naming", "semconv", "naming profile: semconv (OpenTelemetry HTTP conventions) or classic\n(the tutorial's http_requests_total and friends)")
 	fs.BoolVar(&opts.bare, "bare", false, "serve the same routes without any instrumentation, exporter or /metrics\n(to measure otelred's overhead)")
+	fs.StringVar(&opts.histogram, "histogram", "", "duration histograms: explicit (buckets at slo.yaml's thresholds) or native (base-2\nexponential: Prometheus native histograms, OTLP exponential histograms);\nOTELRED_HISTOGRAM, else explicit, when not given")
 	fs.BoolVar(&opts.tracing, "tracing", false, "trace every request in process (otelhttp around otelred, no span exporter),\nso the duration histograms carry exemplars with trace ids; responses carry X-Trace-Id")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usageText)
@@ -109,10 +113,14 @@ func parseFlags(args []string, stdout, stderr io.Writer) (options, error) {
 		err = fmt.Errorf("unexpected arguments %q", fs.Args())
 	case !validNaming(opts.naming):
 		err = fmt.Errorf("-naming %q: want semconv or classic", opts.naming)
+	case opts.histogram != "" && opts.histogram != "explicit" && opts.histogram != "native":
+		err = fmt.Errorf("-histogram %q: want explicit or native", opts.histogram)
 	case opts.load && opts.bare:
 		err = errors.New("-load reads the instruments, which -bare leaves out: use one or the other")
 	case opts.tracing && opts.bare:
 		err = errors.New("-tracing adds exemplars to the instruments, which -bare leaves out: use one or the other")
+	case opts.histogram != "" && opts.bare:
+		err = errors.New("-histogram picks the instruments' aggregation, which -bare leaves out: use one or the other")
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "example: %v\n", err)

@@ -44,6 +44,11 @@ func TestParseFlags(t *testing.T) {
 		if opts, _ := parseFlags([]string{"-tracing", "-load"}, io.Discard, io.Discard); !opts.tracing || !opts.load {
 			t.Error("-tracing not read")
 		}
+		for _, h := range []string{"explicit", "native"} {
+			if opts, _ := parseFlags([]string{"-histogram", h}, io.Discard, io.Discard); opts.histogram != h {
+				t.Errorf("-histogram %s read as %q", h, opts.histogram)
+			}
+		}
 	})
 	t.Run("-h documents the flags and the environment", func(t *testing.T) {
 		var stderr strings.Builder
@@ -51,7 +56,7 @@ func TestParseFlags(t *testing.T) {
 		if !errors.Is(err, flag.ErrHelp) {
 			t.Fatalf("-h: %v, want flag.ErrHelp", err)
 		}
-		for _, s := range []string{"-addr", "-load", "-naming", "-bare", "-tracing", "/hello/{name}", "/slow?ms=N", "POST /orders", "OTEL_METRICS_EXPORTER", "OTEL_SERVICE_NAME", "SIGTERM"} {
+		for _, s := range []string{"-addr", "-load", "-naming", "-bare", "-tracing", "-histogram", "OTELRED_HISTOGRAM", "/hello/{name}", "/slow?ms=N", "POST /orders", "OTEL_METRICS_EXPORTER", "OTEL_SERVICE_NAME", "SIGTERM"} {
 			if !strings.Contains(stderr.String(), s) {
 				t.Errorf("-h does not mention %s:\n%s", s, stderr.String())
 			}
@@ -65,6 +70,8 @@ func TestParseFlags(t *testing.T) {
 		{"an unknown naming is refused", []string{"-naming", "bogus"}, `-naming "bogus"`},
 		{"-load with -bare is refused", []string{"-load", "-bare"}, "-bare"},
 		{"-tracing with -bare is refused", []string{"-bare", "-tracing"}, "-tracing"},
+		{"an unknown histogram is refused", []string{"-histogram", "exponential"}, `-histogram "exponential"`},
+		{"-histogram with -bare is refused", []string{"-bare", "-histogram", "native"}, "-histogram"},
 		{"arguments are refused", []string{"serve"}, `unexpected arguments ["serve"]`},
 		{"an unknown flag is refused", []string{"-port", "80"}, "-port"},
 	} {

@@ -20,6 +20,9 @@ type routeStats struct {
 	errors   uint64
 	bounds   []float64 // upper bounds, in seconds; +Inf is implicit
 	buckets  []uint64  // per bucket (not cumulative), len(bounds)+1
+	// exp holds the buckets of a native (exponential) histogram, which
+	// bounds and buckets then show; nil for explicit buckets.
+	exp *expHist
 }
 
 // snapshot is the state of the RED instruments at one collection, by route.
@@ -54,6 +57,17 @@ func readSnapshot(rm *metricdata.ResourceMetrics, names otelred.Names, at time.T
 		for _, m := range sm.Metrics {
 			switch {
 			case m.Name == names.Duration:
+				if e, ok := m.Data.(metricdata.ExponentialHistogram[float64]); ok {
+					for _, dp := range e.DataPoints {
+						rs := get(route(&dp.Attributes))
+						rs.addExp(func(h *expHist) { h.addPoint(dp) })
+						rs.requests += dp.Count
+						if names.ErrorType != "" && dp.Attributes.HasValue(names.ErrorType) {
+							rs.errors += dp.Count
+						}
+					}
+					continue
+				}
 				h, ok := m.Data.(metricdata.Histogram[float64])
 				if !ok {
 					continue
@@ -77,7 +91,24 @@ func readSnapshot(rm *metricdata.ResourceMetrics, names otelred.Names, at time.T
 			}
 		}
 	}
+	for _, rs := range s.routes {
+		rs.addExp(nil)
+	}
 	return s
+}
+
+// addExp changes the native histogram with fn (nil for none), and shows
+// it in bounds and buckets; it does nothing to explicit buckets.
+func (rs *routeStats) addExp(fn func(*expHist)) {
+	if fn != nil {
+		if rs.exp == nil {
+			rs.exp = newExpHist()
+		}
+		fn(rs.exp)
+	}
+	if rs.exp != nil {
+		rs.bounds, rs.buckets = rs.exp.explicit()
+	}
 }
 
 // add adds a data point's buckets; points with other bounds than the first
@@ -110,11 +141,19 @@ func (s snapshot) since(prev snapshot) snapshot {
 		if p, ok := prev.routes[r]; ok {
 			rs.requests -= min(p.requests, rs.requests)
 			rs.errors -= min(p.errors, rs.errors)
-			if slices.Equal(p.bounds, rs.bounds) && len(p.buckets) == len(rs.buckets) {
+			if cur.exp == nil && slices.Equal(p.bounds, rs.bounds) && len(p.buckets) == len(rs.buckets) {
 				for i := range rs.buckets {
 					rs.buckets[i] -= min(p.buckets[i], rs.buckets[i])
 				}
 			}
+		}
+		if cur.exp != nil { // native: subtracted bucket by bucket, at the coarser scale
+			var p *expHist
+			if pr, ok := prev.routes[r]; ok {
+				p = pr.exp
+			}
+			rs.exp = cur.exp.minus(p)
+			rs.addExp(nil)
 		}
 		d.routes[r] = rs
 	}
@@ -128,7 +167,9 @@ func (s snapshot) total() *routeStats {
 		rs := s.routes[r]
 		t.requests += rs.requests
 		t.errors += rs.errors
-		if rs.buckets != nil {
+		if rs.exp != nil {
+			t.addExp(func(h *expHist) { h.merge(rs.exp) })
+		} else if rs.buckets != nil {
 			t.add(rs.bounds, rs.buckets)
 		}
 	}

@@ -106,6 +106,36 @@ type Config struct {
 	// exporter. No environment variable sets it.
 	DebugPage bool `json:"debug_page,omitempty" yaml:"debug_page,omitempty"`
 
+	// Histogram is the aggregation of otelred's duration histograms (HTTP
+	// server and client, operations, gRPC): "explicit", buckets at
+	// Boundaries ([views.RED]), or "native", base-2 exponential histograms
+	// sized by Native ([views.Exponential]), which Prometheus scrapes as
+	// native histograms (it needs --enable-feature=native-histograms) and
+	// OTLP pushes as exponential histograms. Boundaries must be nil with
+	// "native". See docs/native-histograms.md.
+	//
+	// The zero value means OTELRED_HISTOGRAM ("explicit" or "native"),
+	// else, when the OTLP exporter runs and the Prometheus exporter does
+	// not, OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION
+	// (explicit_bucket_histogram or base2_exponential_bucket_histogram),
+	// else "explicit".
+	Histogram string `json:"histogram,omitempty" yaml:"histogram,omitempty"`
+
+	// Native sizes the histograms of Histogram "native"; it is not used
+	// with "explicit". No environment variable sets it.
+	Native Native `json:"native" yaml:"native"`
+
+	// CardinalityLimit is how many attribute sets each of otelred's
+	// instruments records before further ones share its overflow series
+	// (otelred.WithCardinalityLimit). otelred reads it from the [Provider]
+	// when it is given no limit of its own, and [Setup] raises the SDK's
+	// own per-instrument limit above it, so that otelred's overflow, which
+	// keeps failures apart, is the one that applies.
+	//
+	// The zero value means OTELRED_CARDINALITY_LIMIT, else
+	// otelred.DefaultCardinalityLimit (1000).
+	CardinalityLimit int `json:"cardinality_limit,omitempty" yaml:"cardinality_limit,omitempty"`
+
 	// RuntimeMetrics makes [Setup] start the Go runtime metrics of
 	// go.opentelemetry.io/contrib/instrumentation/runtime on the provider
 	// it builds (go.goroutines, go.memory.used, go.memory.allocated,
@@ -304,6 +334,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%w: Boundaries %v: %w", ErrInvalidConfig, c.Boundaries, err))
 		}
 	}
+	errs = append(errs, c.checkHistogram()...)
 
 	p := c.Prometheus
 	if p.Path != "" && (!strings.HasPrefix(p.Path, "/") || strings.ContainsAny(p.Path, "{} \t\n")) {

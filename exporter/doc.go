@@ -37,6 +37,7 @@
 // OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT (whole
 // milliseconds), OTEL_EXPORTER_PROMETHEUS_HOST and _PORT, and, for the
 // resource [Setup] builds, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
+// otelred's own are OTELRED_HISTOGRAM and OTELRED_CARDINALITY_LIMIT.
 // Each [Config] field's documentation names its variables. A malformed
 // variable is an error wrapping [ErrInvalidConfig] that names it; the
 // variables of an exporter that does not run are not read.
@@ -111,4 +112,24 @@
 // promtool's lint rejects for its _count suffix; Setup renames it
 // go.goroutines, the name client_golang's Go collector uses, so the scrape
 // passes the lint.
+//
+// # Native histograms
+//
+// [Config.Histogram] "native" (or OTELRED_HISTOGRAM=native) gives otelred's
+// duration histograms a base-2 exponential aggregation
+// ([views.Exponential]) instead of explicit buckets. The handler serves
+// them as Prometheus native histograms when the scrape negotiates the
+// protobuf format, as Prometheus does with
+// --enable-feature=native-histograms; OTLP pushes them as exponential
+// histograms. The text formats carry only their count and sum. See
+// docs/native-histograms.md.
+//
+// # Cardinality
+//
+// [Config.CardinalityLimit] is otelred's per-instrument limit, which
+// otelred reads from the [Provider] ([Provider.CardinalityLimit]). [Setup]
+// sets the SDK's own per-instrument limit to at least that limit plus 3
+// (otelred's two overflow series and the SDK's own), and never below the
+// SDK's default of 2000, so that what does not fit goes to otelred's
+// overflow series, where failures stay apart, rather than to the SDK's.
 package exporter

@@ -115,6 +115,7 @@ func (c Config) WithEnv() (Config, error) {
 			}
 		}
 	}
+	errs = append(errs, c.histogramWithEnv()...)
 	if c.enabled(otlpName) {
 		fail(c.OTLP.withEnv())
 	}

@@ -31,15 +31,20 @@ type Provider struct {
 
 	exp   *Exporter
 	debug *redpage.Handler // nil without a cumulative reader to read
+	limit int
 }
 
 // Setup builds, in one call, a MeterProvider with otelred's RED views (the
-// Naming profile's duration histogram with Boundaries, and otelhttp's
-// duration histograms dropped unless [Config.OtelhttpMetrics]; see
-// [views.RED]),
-// the resource, and a reader for every exporter cfg lists, after applying
-// the environment to cfg ([Config.WithEnv]); with [Config.RuntimeMetrics],
-// it starts the Go runtime metrics on that provider. It never sets the global
+// Naming profile's duration histograms with Boundaries, or as native
+// histograms with [Config.Histogram] "native", and otelhttp's duration
+// histograms dropped unless [Config.OtelhttpMetrics]; see [views.RED] and
+// [views.Exponential]), the resource, and a reader for every exporter cfg
+// lists, after applying the environment to cfg ([Config.WithEnv]); with
+// [Config.RuntimeMetrics], it starts the Go runtime metrics on that
+// provider. The SDK's per-instrument cardinality limit is set above
+// otelred's ([Config.CardinalityLimit]) and its overflow series, and never
+// below the SDK's default of 2000; an sdkmetric.WithCardinalityLimit in
+// opts overrides it. It never sets the global
 // MeterProvider; pass the Provider to otelred.WithMeterProvider, or call
 // otel.SetMeterProvider yourself.
 //
@@ -62,7 +67,7 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	red, err := views.RED(cfg.profile(), cfg.Boundaries)
+	red, err := cfg.redViews()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
@@ -81,7 +86,8 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 	if err != nil {
 		return nil, err
 	}
-	all := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithView(red...)}
+	all := []sdkmetric.Option{sdkmetric.WithResource(res), sdkmetric.WithView(red...),
+		sdkmetric.WithCardinalityLimit(sdkCardinalityLimit(cfg.cardinalityLimit()))}
 	if cfg.RuntimeMetrics {
 		all = append(all, sdkmetric.WithView(goroutines))
 	}
@@ -99,6 +105,7 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 		MeterProvider: sdkmetric.NewMeterProvider(all...),
 		Resource:      res,
 		exp:           e,
+		limit:         cfg.cardinalityLimit(),
 	}
 	if debug != nil {
 		p.debug = redpage.New(debug, cfg.profile())
@@ -127,6 +134,12 @@ func (p *Provider) ServiceName() string {
 	v, _ := p.Resource.Set().Value("service.name")
 	return v.AsString()
 }
+
+// CardinalityLimit returns otelred's per-instrument limit,
+// [Config.CardinalityLimit] with the default applied. otelred reads it
+// through this method when it is given no limit of its own, as it reads
+// [Provider.ServiceName].
+func (p *Provider) CardinalityLimit() int { return p.limit }
 
 // Handler returns the Prometheus handler, as [Exporter.Handler] does: nil
 // when the Prometheus exporter does not run.

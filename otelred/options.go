@@ -77,7 +77,6 @@ var usesNames = [...]string{"WithRoute", "WithFilter", "WithErrorStatus", "WithH
 func newConfig(ctor string, allowed uses, opts []Option) (config, error) {
 	c := config{
 		profile: Semconv,
-		limit:   DefaultCardinalityLimit,
 	}
 	var errs []error
 	for _, o := range opts {
@@ -107,6 +106,9 @@ func newConfig(ctor string, allowed uses, opts []Option) (config, error) {
 		return config{}, fmt.Errorf("%w: %s: the %v profile labels every series with the service, and its name is not known: "+
 			"pass WithService, set OTEL_SERVICE_NAME, or use a MeterProvider that reports its resource's service.name, as exporter.Setup's does",
 			ErrInvalidOption, ctor, c.profile)
+	}
+	if c.limit == 0 {
+		c.limit = cardinalityLimit(c.provider)
 	}
 	return c, nil
 }
@@ -238,10 +240,12 @@ func WithService(name string) Option {
 // one overflow series, whose route is [Overflow] and which carries
 // otel.metric.overflow=true; in the Semconv profile failures go to a second
 // one that also has error.type="_OTHER", so error ratios stay right.
-// Nothing is dropped. The limit should stay below the SDK's own (2000 per
-// instrument by default).
+// Nothing is dropped. The limit plus 3 should stay within the SDK's own
+// (2000 per instrument by default), which exporter.Setup raises to fit.
 //
-// By default, the limit is [DefaultCardinalityLimit].
+// By default, the limit is the MeterProvider's own when it reports one
+// with a CardinalityLimit() int method, as the Provider of exporter.Setup
+// does (its Config.CardinalityLimit); otherwise [DefaultCardinalityLimit].
 func WithCardinalityLimit(n int) Option {
 	return optionFunc(func(c *config) error {
 		if n < 1 {
@@ -289,6 +293,18 @@ func WithHosts(hosts ...string) Option {
 		}
 		return nil
 	})
+}
+
+// cardinalityLimit is the default limit: the provider's own, asked
+// through an interface as serviceName asks for the service, or
+// DefaultCardinalityLimit.
+func cardinalityLimit(mp metric.MeterProvider) int {
+	if p, ok := mp.(interface{ CardinalityLimit() int }); ok {
+		if n := p.CardinalityLimit(); n > 0 {
+			return n
+		}
+	}
+	return DefaultCardinalityLimit
 }
 
 // serviceName is the default service label: the provider's own, or the

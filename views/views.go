@@ -72,16 +72,23 @@ func RED(p otelred.Profile, boundaries []float64) ([]metric.View, error) {
 	if err != nil {
 		return nil, err
 	}
-	vs := []metric.View{d}
+	return append([]metric.View{d}, durationViews(p, b)...), nil
+}
+
+// durationViews returns the views that give agg to otelred's client and
+// operation duration histograms of profile p, and to otelredgrpc's, and
+// that drop otelhttp's duration histograms.
+func durationViews(p otelred.Profile, agg metric.Aggregation) []metric.View {
+	var vs []metric.View
 	for _, name := range []string{p.ClientNames().Duration, p.OperationNames().Duration} {
 		vs = append(vs, metric.NewView(
 			metric.Instrument{Name: name, Scope: instrumentation.Scope{Name: otelred.ScopeName}},
-			metric.Stream{Aggregation: b},
+			metric.Stream{Aggregation: agg},
 		))
 	}
 	vs = append(vs, metric.NewView(
 		metric.Instrument{Name: otelredgrpcDuration, Scope: instrumentation.Scope{Name: otelredgrpcScope}},
-		metric.Stream{Aggregation: b},
+		metric.Stream{Aggregation: agg},
 	))
 	for _, name := range []string{otelhttpServerDuration, otelhttpClientDuration} {
 		// The stream is renamed so that it never shares the SDK's cache
@@ -94,7 +101,7 @@ func RED(p otelred.Profile, boundaries []float64) ([]metric.View, error) {
 			metric.Stream{Name: "otelred.dropped." + name, Aggregation: metric.AggregationDrop{}},
 		))
 	}
-	return vs, nil
+	return vs
 }
 
 // otelredgrpcScope and otelredgrpcDuration are otelredgrpc.ScopeName and

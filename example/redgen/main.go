@@ -20,10 +20,18 @@
 // profile's defaults, or -buckets); give the same boundaries to
 // views.RED or exporter.Config.Boundaries. With -buckets, a latency
 // threshold that is not one of the boundaries is an error.
+//
+// With -native, the rules and the dashboard read native histograms
+// (exporter.Config.Histogram "native", scraped by a Prometheus with
+// --enable-feature=native-histograms) with histogram_count,
+// histogram_quantile and histogram_fraction; there are no boundaries, and
+// no unit tests, since promtool 2.42 cannot write native histograms in a
+// test's input series.
 package main
 
 //go:generate go run . -config ../slo.yaml -rules ../prometheus/rules.yml -tests ../prometheus/rules_test.yml -dashboard ../grafana/red-dashboard.json
 //go:generate go run . -config ../slo.yaml -naming classic -rules "" -tests "" -dashboard ../grafana/testdata/red-dashboard-classic.json
+//go:generate go run . -config ../slo.yaml -native -rules ../prometheus/rules-native.yml -tests "" -dashboard ../grafana/testdata/red-dashboard-native.json
 
 import (
 	"bytes"
@@ -68,6 +76,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		dashboard = fs.String("dashboard", filepath.Join("example", "grafana", "red-dashboard.json"), "Grafana dashboard file to write (empty: skip)")
 		title     = fs.String("title", "", `dashboard title (default "otelred: RED and SLOs")`)
 		uid       = fs.String("uid", "", `dashboard uid (default "otelred-red")`)
+		native    = fs.Bool("native", false, "the duration histograms are native histograms (exporter.Config.Histogram \"native\"): read them with\nhistogram_count, histogram_quantile and histogram_fraction; no buckets, and no -tests")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -93,7 +102,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Title:        *title,
 		UID:          *uid,
 	}
-	if *buckets != "" {
+	if *native {
+		switch {
+		case *buckets != "":
+			return errors.New("-buckets does not apply to -native: native histograms have no bucket boundaries")
+		case *tests != "":
+			return errors.New(`-native takes -tests "": promtool 2.42 cannot write native histograms in a unit test; run the rules against a Prometheus that scrapes them`)
+		}
+		c.Native = true
+	} else if *buckets != "" {
 		if c.Boundaries, err = parseBuckets(*buckets); err != nil {
 			return err
 		}
@@ -103,7 +120,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "bucket boundaries: %s\n", strings.Trim(fmt.Sprint(c.Boundaries), "[]"))
+	if c.Native {
+		fmt.Fprintln(stdout, "native histograms: no bucket boundaries (exporter.Config.Histogram \"native\")")
+	} else {
+		fmt.Fprintf(stdout, "bucket boundaries: %s\n", strings.Trim(fmt.Sprint(c.Boundaries), "[]"))
+	}
 	warnings, err := gen.Warnings(c)
 	if err != nil {
 		return err

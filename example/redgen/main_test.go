@@ -32,6 +32,13 @@ var committed = []struct {
 			"-dashboard": "../grafana/testdata/red-dashboard-classic.json",
 		},
 	},
+	{
+		args: []string{"-config", "../slo.yaml", "-native", "-tests", ""},
+		files: map[string]string{
+			"-rules":     "../prometheus/rules-native.yml",
+			"-dashboard": "../grafana/testdata/red-dashboard-native.json",
+		},
+	},
 }
 
 // The committed rules, tests and dashboards must be exactly what redgen

@@ -253,9 +253,11 @@ func (m *plan) dashboard() dashboardJSON {
 	}{{0.5, "p50"}, {0.9, "p90"}, {0.99, "p99"}} {
 		qs = append(qs, target{Expr: m.quantile(q.q, red, redMatch, varRateInterval), LegendFormat: q.name + " " + perRoute})
 	}
-	l.timeseries(8, "Duration p50, p90, p99",
-		"Request duration percentiles per service and route, interpolated within the histogram's buckets: exact only at bucket boundaries, which is why SLO thresholds are made boundaries.", "s",
-		qs...)
+	durationDesc := "Request duration percentiles per service and route, interpolated within the histogram's buckets: exact only at bucket boundaries, which is why SLO thresholds are made boundaries."
+	if m.cfg.Native {
+		durationDesc = nativeDurationDesc
+	}
+	l.timeseries(8, "Duration p50, p90, p99", durationDesc, "s", qs...)
 
 	l.signal = SignalClient
 	m.signalRow(l, m.client, "HTTP client: rate, errors, duration", "Client",

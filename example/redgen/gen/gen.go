@@ -126,6 +126,17 @@ type Config struct {
 	// defaults: Objectives.Boundaries(views.Default(Profile)).
 	Boundaries []float64
 
+	// Native says the duration histograms are native histograms
+	// (exporter.Config.Histogram "native", views.Exponential), as
+	// Prometheus stores them with --enable-feature=native-histograms: the
+	// rules and the dashboard read them with histogram_count,
+	// histogram_quantile and histogram_fraction, and Boundaries is not
+	// used (a latency threshold need not be a boundary). [Tests] cannot
+	// write unit tests for them; see native.go.
+	//
+	// The zero value means explicit buckets.
+	Native bool
+
 	// Title and UID name the Grafana dashboard.
 	//
 	// The zero values mean "otelred: RED and SLOs" and "otelred-red".
@@ -242,18 +253,24 @@ func (c Config) plan() (*plan, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	m.boundaries = slices.Clone(c.Boundaries)
-	if m.boundaries == nil {
+	if c.Native {
+		if m.boundaries != nil {
+			return nil, fmt.Errorf("%w: Boundaries = %v: native histograms have no bucket boundaries", ErrInvalidConfig, m.boundaries)
+		}
+	} else if m.boundaries == nil {
 		b, err := o.Boundaries(views.Default(c.Profile))
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
 		m.boundaries = b
 	}
-	if err := o.Check(m.boundaries); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
-	}
-	if err := views.Validate(m.boundaries); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	if !c.Native {
+		if err := o.Check(m.boundaries); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		if err := views.Validate(m.boundaries); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
 	}
 	m.window = o.SLOWindow()
 	m.n = t.serverNames(c.Profile)
@@ -265,6 +282,9 @@ func (c Config) plan() (*plan, error) {
 	m.rt = t.runtimeNames()
 	if t.err != nil {
 		return nil, t.err
+	}
+	if c.Native {
+		m.useNative()
 	}
 	m.avail, m.latency = scopes(o)
 	return m, nil

@@ -81,6 +81,9 @@ type redNames struct {
 	bucket   string // duration histogram buckets
 	count    string // duration histogram count
 	active   string // in-flight gauge, or ""
+	// native says bucket and count name a native histogram, and so do
+	// requests and errors where they count its observations.
+	native bool
 }
 
 // red translates the instruments of one otelred signal, as otelred

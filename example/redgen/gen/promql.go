@@ -61,45 +61,48 @@ func rate(sel, window string) string { return "rate(" + sel + "[" + window + "])
 
 // requestRate is the per-second rate of requests.
 func (m *plan) requestRate(by, matchers []string, window string) string {
-	return rateOf(m.n.requests, by, matchers, window)
+	return m.n.rateOf(by, matchers, window)
 }
 
 // errorRatio is the ratio of failed requests to all requests.
 func (m *plan) errorRatio(by, matchers []string, window string) string {
-	return errorRatioOf(m.n.requests, m.n.errors, m.n.errMatch, by, matchers, window)
+	return m.n.errorRatioOf(by, matchers, window)
 }
 
-// rateOf is the per-second rate of the counter requests.
-func rateOf(requests string, by, matchers []string, window string) string {
-	return sumBy(by, rate(selector(requests, matchers...), window))
+// rateOf is the per-second rate of the requests.
+func (r redNames) rateOf(by, matchers []string, window string) string {
+	return sumBy(by, r.countRate(r.requests, matchers, window))
 }
 
 // errorRatioOf is the ratio of failed requests (errors, with errMatch) to
 // all requests. A group without failures has no failure series: it reads
 // 0, not nothing.
-func errorRatioOf(requests, errors, errMatch string, by, matchers []string, window string) string {
-	errs := sumBy(by, rate(selector(errors, append(clone(matchers), errMatch)...), window))
-	all := rateOf(requests, by, matchers, window)
+func (r redNames) errorRatioOf(by, matchers []string, window string) string {
+	errs := sumBy(by, r.countRate(r.errors, append(clone(matchers), r.errMatch), window))
+	all := r.rateOf(by, matchers, window)
 	return "(\n  " + errs + "\n  or\n  0 * " + all + "\n)\n/\n" + all
 }
 
-// quantileOf is the q-quantile of the histogram whose buckets are bucket.
-func quantileOf(q float64, bucket string, by, matchers []string, window string) string {
+// quantileOf is the q-quantile of the duration histogram.
+func (r redNames) quantileOf(q float64, by, matchers []string, window string) string {
+	if r.native {
+		return nativeQuantile(q, r.bucket, by, matchers, window)
+	}
 	return "histogram_quantile(" + num(q) + ", " +
-		sumBy(append(clone(by), "le"), rate(selector(bucket, matchers...), window)) + ")"
+		sumBy(append(clone(by), "le"), rate(selector(r.bucket, matchers...), window)) + ")"
 }
 
 // The RED of a signal other than the HTTP server's.
 func (sn signalNames) requestRate(by, matchers []string, window string) string {
-	return rateOf(sn.requests, by, matchers, window)
+	return sn.rateOf(by, matchers, window)
 }
 
 func (sn signalNames) errorRatio(by, matchers []string, window string) string {
-	return errorRatioOf(sn.requests, sn.errors, sn.errMatch, by, matchers, window)
+	return sn.errorRatioOf(by, matchers, window)
 }
 
 func (sn signalNames) quantile(q float64, by, matchers []string, window string) string {
-	return quantileOf(q, sn.bucket, by, matchers, window)
+	return sn.quantileOf(q, by, matchers, window)
 }
 
 // serviceMatch selects Config.Service on the series of sn, if set.
@@ -118,6 +121,9 @@ func (m *plan) slowRatio(by, matchers []string, threshold float64, window string
 // fastRatio is the ratio of requests that took at most threshold to all
 // requests, read off the bucket whose upper bound is the threshold.
 func (m *plan) fastRatio(by, matchers []string, threshold float64, window string) string {
+	if m.n.native {
+		return nativeFraction(threshold, m.n.bucket, by, matchers, window)
+	}
 	op, v := le(threshold)
 	fast := sumBy(by, rate(selector(m.n.bucket, append(clone(matchers), "le"+op+quote(v))...), window))
 	all := sumBy(by, rate(selector(m.n.count, matchers...), window))
@@ -126,7 +132,7 @@ func (m *plan) fastRatio(by, matchers []string, threshold float64, window string
 
 // quantile is the q-quantile of the request duration.
 func (m *plan) quantile(q float64, by, matchers []string, window string) string {
-	return quantileOf(q, m.n.bucket, by, matchers, window)
+	return m.n.quantileOf(q, by, matchers, window)
 }
 
 // sli is the bad-request ratio of objective s of kind k over window in the

@@ -83,6 +83,9 @@ func Tests(c Config, rulesFile string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.Native {
+		return nil, errNativeTests
+	}
 	f := testFile{RuleFiles: []string{rulesFile}, EvaluationInterval: testEvalInterval}
 	// Without an order, promtool evaluates the groups in random order, and
 	// the alerts could read the SLIs recorded one interval earlier.

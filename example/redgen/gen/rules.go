@@ -67,7 +67,11 @@ func (m *plan) header(what string) string {
 		fmt.Fprintf(&b, ", service: %q", m.cfg.Service)
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "# bucket boundaries: %s\n", strings.Trim(fmt.Sprint(m.boundaries), "[]"))
+	if m.cfg.Native {
+		b.WriteString("# native histograms: no bucket boundaries\n")
+	} else {
+		fmt.Fprintf(&b, "# bucket boundaries: %s\n", strings.Trim(fmt.Sprint(m.boundaries), "[]"))
+	}
 	return b.String()
 }
 
