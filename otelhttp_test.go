@@ -53,6 +53,7 @@ func TestOtelhttpAroundOtelred(t *testing.T) {
 	setup := func(cfg exporter.Config) func(t *testing.T) (metric.MeterProvider, http.Handler) {
 		return func(t *testing.T) (metric.MeterProvider, http.Handler) {
 			cfg.Exporters = []string{"prometheus"}
+			cfg.Prometheus.ScopeLabels = true // to tell otelred's series from otelhttp's
 			p, err := exporter.Setup(context.Background(), cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -127,9 +128,12 @@ func TestOtelhttpAroundOtelred(t *testing.T) {
 			families := parse(t, rec.Body.String())
 			var ours, theirs uint64
 			for _, m := range families["http_server_request_duration_seconds"].GetMetric() {
-				// otelhttp's series carry url_scheme and
-				// network_protocol_version, which otelred's do not.
-				if hasLabel(m, "url_scheme") {
+				// Scope labels (on in both kinds of provider here) tell
+				// otelhttp's series from otelred's, which carry the same
+				// attributes.
+				if scope := label(m, "otel_scope_name"); scope == "" {
+					t.Fatalf("series %s has no otel_scope_name", labels(m))
+				} else if scope != otelred.ScopeName {
 					theirs += m.GetHistogram().GetSampleCount()
 				} else {
 					ours += m.GetHistogram().GetSampleCount()

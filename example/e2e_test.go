@@ -218,7 +218,7 @@ var e2eProfiles = []profileQueries{
 			"target_info",
 		},
 		labels: map[string][]string{
-			"http_client_request_duration_seconds_count": {"http_request_method", "http_response_status_code", "server_address", "server_port"},
+			"http_client_request_duration_seconds_count": {"http_request_method", "http_response_status_code", "network_protocol_version", "server_address", "server_port"},
 			"operation_duration_seconds_count":           {"operation_name"},
 			"operation_active":                           {"operation_name"},
 		},

@@ -139,11 +139,13 @@ func TestDemoServesMetrics(t *testing.T) {
 		}
 		port := strconv.Itoa(d.ln.Addr().(*net.TCPAddr).Port)
 		for _, s := range []string{
-			// /hello/ada, and the call POST /orders makes to /hello/orders
-			`http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}"} 2`,
-			`http_server_request_duration_seconds_count{error_type="500",http_request_method="GET",http_response_status_code="500",http_route="/fail"} 1`,
-			`http_server_request_duration_seconds_count{http_request_method="POST",http_response_status_code="201",http_route="/orders"} 1`,
-			`http_client_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",server_address="127.0.0.1",server_port="` + port + `"} 1`,
+			// Server durations carry url_scheme, which the semantic
+			// conventions require, and network_protocol_version.
+			// /hello/ada, and the call POST /orders makes to /hello/orders:
+			`http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}",network_protocol_version="1.1",url_scheme="http"} 2`,
+			`http_server_request_duration_seconds_count{error_type="500",http_request_method="GET",http_response_status_code="500",http_route="/fail",network_protocol_version="1.1",url_scheme="http"} 1`,
+			`http_server_request_duration_seconds_count{http_request_method="POST",http_response_status_code="201",http_route="/orders",network_protocol_version="1.1",url_scheme="http"} 1`,
+			`http_client_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",network_protocol_version="1.1",server_address="127.0.0.1",server_port="` + port + `"} 1`,
 			`operation_duration_seconds_count{operation_name="orders.process"} 1`,
 			`operation_active{operation_name="orders.process"} 0`,
 			"\ngo_goroutines ",
@@ -389,8 +391,8 @@ func TestBinaryShutsDownGracefully(t *testing.T) {
 				attrs map[string]string
 				n     uint64
 			}{
-				{map[string]string{"http.request.method": "GET", "http.route": "/hello/{name}", "http.response.status_code": "200"}, hellos},
-				{map[string]string{"http.request.method": "GET", "http.route": "/fail", "http.response.status_code": "500", "error.type": "500"}, fails},
+				{map[string]string{"http.request.method": "GET", "http.route": "/hello/{name}", "http.response.status_code": "200", "network.protocol.version": "1.1", "url.scheme": "http"}, hellos},
+				{map[string]string{"http.request.method": "GET", "http.route": "/fail", "http.response.status_code": "500", "error.type": "500", "network.protocol.version": "1.1", "url.scheme": "http"}, fails},
 			} {
 				hp, ok := recv.Histogram("http.server.request.duration", want.attrs)
 				if !ok || hp.GetCount() != want.n {
@@ -428,7 +430,7 @@ func TestDemoServesMetricsOnTheStandaloneListenerOnly(t *testing.T) {
 		t.Errorf("GET /metrics on the application's port: %d, want 404", status)
 	}
 	status, body := get(t, c, "http://"+addr.String()+"/metrics")
-	line := `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}"} 1`
+	line := `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}",network_protocol_version="1.1",url_scheme="http"} 1`
 	if status != 200 || !strings.Contains(body, line) {
 		t.Errorf("GET /metrics on the standalone listener: %d, want 200 with %s:\n%s", status, line, body)
 	}

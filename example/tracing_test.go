@@ -98,7 +98,7 @@ func TestTracingPutsTraceIDsOnTheHistograms(t *testing.T) {
 					t.Errorf("the scrape has %s: otelhttp records metrics too", s)
 				}
 			}
-			count := `http_server_request_duration_seconds_count{http_request_method="POST",http_response_status_code="201",http_route="/orders"} 1`
+			count := `http_server_request_duration_seconds_count{http_request_method="POST",http_response_status_code="201",http_route="/orders",network_protocol_version="1.1",url_scheme="http"} 1`
 			if naming == "classic" {
 				count = `http_requests_total{method="POST",path="/orders",service="otelred-test",status_code="201"} 1`
 			}
@@ -150,7 +150,7 @@ func TestFailedDependency(t *testing.T) {
 	_, body := get(t, c, d.url()+"/metrics")
 	for _, s := range []string{
 		`http_client_request_duration_seconds_count{error_type="connection_refused",http_request_method="GET",server_address="127.0.0.1",server_port="` + port + `"} 2`,
-		`http_server_request_duration_seconds_count{error_type="502",http_request_method="POST",http_response_status_code="502",http_route="/orders"} 2`,
+		`http_server_request_duration_seconds_count{error_type="502",http_request_method="POST",http_response_status_code="502",http_route="/orders",network_protocol_version="1.1",url_scheme="http"} 2`,
 	} {
 		if !strings.Contains(body, s+"\n") {
 			t.Errorf("/metrics lacks %s:\n%s", s, body)

@@ -54,7 +54,7 @@ func ExampleSetup() {
 	h.ServeHTTP(scrape, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	printLines(scrape.Body.String(), "http_server_request_duration_seconds_count")
 	// Output:
-	// http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}"} 1
+	// http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}",network_protocol_version="1.1",url_scheme="http"} 1
 }
 
 // Your own MeterProvider, with your own resource, views and instruments:
@@ -109,7 +109,7 @@ func ExampleNew() {
 	printLines(scrape.Body.String(), "target_info")
 	// Output:
 	// orders_total 3
-	// http_server_request_duration_seconds_count{http_request_method="POST",http_response_status_code="201",http_route="/orders"} 1
+	// http_server_request_duration_seconds_count{http_request_method="POST",http_response_status_code="201",http_route="/orders",network_protocol_version="1.1",url_scheme="http"} 1
 	// target_info{service_name="shop"} 1
 }
 

@@ -142,7 +142,7 @@ func TestPushRecoversWithTheCollector(t *testing.T) {
 				t.Fatalf("the receiver stored %d requests while failing", n)
 			}
 			rcv.SetFault(otlptest.None)
-			attrs := map[string]string{"http.request.method": "GET", "http.route": "/users/{id}", "http.response.status_code": "200"}
+			attrs := map[string]string{"http.request.method": "GET", "http.route": "/users/{id}", "http.response.status_code": "200", "network.protocol.version": "1.1", "url.scheme": "http"}
 			err := rcv.WaitFor(ctx, func() bool {
 				hp, ok := rcv.Histogram("http.server.request.duration", attrs)
 				return ok && hp.GetCount() == 5

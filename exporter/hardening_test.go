@@ -161,8 +161,8 @@ func TestPushResumesWithCumulativeTotals(t *testing.T) {
 		nOK, nFail = 7, 3 // during the outage
 		mOK, mFail = 5, 2 // after it
 	)
-	okAttrs := map[string]string{"http.request.method": "GET", "http.route": "/users/{id}", "http.response.status_code": "200"}
-	failAttrs := map[string]string{"http.request.method": "GET", "http.route": "/fail", "http.response.status_code": "500", "error.type": "500"}
+	okAttrs := map[string]string{"http.request.method": "GET", "http.route": "/users/{id}", "http.response.status_code": "200", "network.protocol.version": "1.1", "url.scheme": "http"}
+	failAttrs := map[string]string{"http.request.method": "GET", "http.route": "/fail", "http.response.status_code": "500", "error.type": "500", "network.protocol.version": "1.1", "url.scheme": "http"}
 	name := otelred.Semconv.Names().Duration
 	for _, proto := range []string{otlptest.GRPC, otlptest.HTTP} {
 		for _, f := range faults {
@@ -354,7 +354,7 @@ func TestMetricsOnlyOnTheirOwnListener(t *testing.T) {
 		t.Errorf("GET /metrics on the application's port = %d, want 404:\n%.200s", code, body)
 	}
 	code, body := get(t, "http://"+p.Addr().String()+"/metrics")
-	if code != http.StatusOK || !strings.Contains(body, `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/users/{id}"} 1`) {
+	if code != http.StatusOK || !strings.Contains(body, `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/users/{id}",network_protocol_version="1.1",url_scheme="http"} 1`) {
 		t.Errorf("GET /metrics on the metrics listener = %d:\n%s", code, body)
 	}
 }

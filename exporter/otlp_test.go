@@ -52,9 +52,9 @@ type series struct {
 func expected(p otelred.Profile) (hist, requests, errs []series) {
 	if p == otelred.Semconv {
 		return []series{
-			{map[string]string{"http.request.method": "GET", "http.route": "/users/{id}", "http.response.status_code": "200"}, 7},
-			{map[string]string{"http.request.method": "GET", "http.route": "/fail", "http.response.status_code": "500", "error.type": "500"}, 3},
-			{map[string]string{"http.request.method": "GET", "http.route": otelred.Unmatched, "http.response.status_code": "404"}, 2},
+			{map[string]string{"http.request.method": "GET", "http.route": "/users/{id}", "http.response.status_code": "200", "network.protocol.version": "1.1", "url.scheme": "http"}, 7},
+			{map[string]string{"http.request.method": "GET", "http.route": "/fail", "http.response.status_code": "500", "error.type": "500", "network.protocol.version": "1.1", "url.scheme": "http"}, 3},
+			{map[string]string{"http.request.method": "GET", "http.route": otelred.Unmatched, "http.response.status_code": "404", "network.protocol.version": "1.1", "url.scheme": "http"}, 2},
 		}, nil, nil
 	}
 	ok := map[string]string{"method": "GET", "path": "/users/{id}", "status_code": "200", "service": "shop"}
@@ -203,7 +203,7 @@ func TestTemporality(t *testing.T) {
 				OTLP:      exporter.OTLP{Endpoint: rcv.Endpoint(), Interval: time.Hour, Temporality: tc.pref},
 			})
 			h := app(t, p, otelred.Semconv)
-			attrs := map[string]string{"http.request.method": "GET", "http.route": "/users/{id}", "http.response.status_code": "200"}
+			attrs := map[string]string{"http.request.method": "GET", "http.route": "/users/{id}", "http.response.status_code": "200", "network.protocol.version": "1.1", "url.scheme": "http"}
 			for i, n := range []int{3, 2} {
 				for range n {
 					serve(t.Context(), h, "/users/1")

@@ -102,7 +102,7 @@ func TestHandlerNegotiatesTheFormat(t *testing.T) {
 		if strings.Contains(body, "# {") || strings.Contains(body, "# EOF") {
 			t.Errorf("the text format carries OpenMetrics syntax:\n%s", body)
 		}
-		if v, ok := sample(body, `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/users/{id}"}`); !ok || v != "1" {
+		if v, ok := sample(body, `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/users/{id}",network_protocol_version="1.1",url_scheme="http"}`); !ok || v != "1" {
 			t.Errorf("request count = %q (found %v), want 1", v, ok)
 		}
 	})
@@ -283,7 +283,7 @@ func TestTwoSetupsInOneProcess(t *testing.T) {
 	}
 	serve(t.Context(), hb, "/users/1")
 
-	const series = `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/users/{id}"}`
+	const series = `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/users/{id}",network_protocol_version="1.1",url_scheme="http"}`
 	for _, tc := range []struct {
 		p           *exporter.Provider
 		name, count string

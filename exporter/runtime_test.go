@@ -48,7 +48,7 @@ func TestRuntimeMetrics(t *testing.T) {
 		if v, _ := sample(body, "go_goroutines "); v == "" || v == "0" {
 			t.Errorf("go_goroutines = %q, want a positive count", v)
 		}
-		if v, ok := sample(body, `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/users/{id}"}`); !ok || v != "1" {
+		if v, ok := sample(body, `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/users/{id}",network_protocol_version="1.1",url_scheme="http"}`); !ok || v != "1" {
 			t.Errorf("the RED request count = %q (found %v), want 1", v, ok)
 		}
 		testsupport.Promtool(t, body)

@@ -9,10 +9,12 @@ package otelred_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -187,5 +189,61 @@ func TestAllocsRouterAndAdapterPaths(t *testing.T) {
 				t.Errorf("%v, %s: %v allocations per request, want 0", profile, tc.name, got)
 			}
 		}
+	}
+}
+
+// TestAllocsWithBodySizes guards WithBodySizes: counting the request body
+// and the response adds no allocation, on the server (the counter is
+// pooled with the writer) and on the client.
+func TestAllocsWithBodySizes(t *testing.T) {
+	for _, p := range []otelred.Profile{otelred.Semconv, otelred.Classic} {
+		t.Run(p.String(), func(t *testing.T) {
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			defer mp.Shutdown(context.Background())
+			opts := []otelred.Option{otelred.WithMeterProvider(mp), otelred.WithProfile(p), otelred.WithService("shop"), otelred.WithBodySizes()}
+			mw, err := otelred.New(opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 512)
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n, _ := r.Body.Read(buf)
+				w.Write(buf[:n])
+			})
+			wrapped := mw(h)
+			body := strings.NewReader(strings.Repeat("x", 300))
+			req := httptest.NewRequest("POST", "/orders", nil)
+			rc := io.NopCloser(body)
+			rec := httptest.NewRecorder()
+			serve := func(h http.Handler) func() {
+				return func() {
+					body.Seek(0, io.SeekStart)
+					req.Body = rc
+					rec.Body.Reset()
+					h.ServeHTTP(rec, req)
+				}
+			}
+			for range 10 {
+				serve(wrapped)()
+			}
+			bare := testing.AllocsPerRun(500, serve(h))
+			got := testing.AllocsPerRun(500, serve(wrapped))
+			if got != bare {
+				t.Errorf("server: %v allocations per request with the middleware, %v without", got, bare)
+			}
+
+			tr, err := otelred.NewTransport(roundTripFunc(func(*http.Request) (*http.Response, error) { return okResponse, nil }),
+				otelred.WithMeterProvider(mp), otelred.WithProfile(p), otelred.WithService("shop"), otelred.WithBodySizes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			creq := httptest.NewRequest("POST", "http://api.example/orders", strings.NewReader("abc"))
+			for range 10 {
+				tr.RoundTrip(creq)
+			}
+			if got := testing.AllocsPerRun(500, func() { tr.RoundTrip(creq) }); got != 0 {
+				t.Errorf("client: %v allocations per round trip, want 0", got)
+			}
+		})
 	}
 }

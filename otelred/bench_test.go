@@ -2,8 +2,10 @@ package otelred_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,5 +60,67 @@ func benchServe(b *testing.B, h http.Handler) {
 	for b.Loop() {
 		req.Pattern = ""
 		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+}
+
+// BenchmarkBodySizes serves POST /orders with a 300-byte body, which the
+// handler reads and writes back, bare and through the Semconv middleware
+// with and without WithBodySizes; and sends a request through the
+// Transport, with and without it.
+func BenchmarkBodySizes(b *testing.B) {
+	buf := make([]byte, 512)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := r.Body.Read(buf)
+		w.Write(buf[:n])
+	})
+	body := strings.NewReader(strings.Repeat("x", 300))
+	rc := io.NopCloser(body)
+	serve := func(b *testing.B, h http.Handler) {
+		req := httptest.NewRequest("POST", "/orders", nil)
+		rec := httptest.NewRecorder()
+		b.ReportAllocs()
+		for b.Loop() {
+			body.Seek(0, io.SeekStart)
+			req.Body = rc
+			rec.Body.Reset()
+			h.ServeHTTP(rec, req)
+		}
+	}
+	b.Run("server/bare", func(b *testing.B) { serve(b, h) })
+	for _, on := range []bool{false, true} {
+		opts := func(mp metric.MeterProvider) []otelred.Option {
+			o := []otelred.Option{otelred.WithMeterProvider(mp)}
+			if on {
+				o = append(o, otelred.WithBodySizes())
+			}
+			return o
+		}
+		name := "off"
+		if on {
+			name = "on"
+		}
+		b.Run("server/"+name, func(b *testing.B) {
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			defer mp.Shutdown(context.Background())
+			mw, err := otelred.New(opts(mp)...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			serve(b, mw(h))
+		})
+		b.Run("client/"+name, func(b *testing.B) {
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			defer mp.Shutdown(context.Background())
+			resp := &http.Response{StatusCode: 200, Body: http.NoBody, ContentLength: 300, ProtoMajor: 1, ProtoMinor: 1}
+			tr, err := otelred.NewTransport(roundTripFunc(func(*http.Request) (*http.Response, error) { return resp, nil }), opts(mp)...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := httptest.NewRequest("POST", "http://api.example/orders", strings.NewReader("abc"))
+			b.ReportAllocs()
+			for b.Loop() {
+				tr.RoundTrip(req)
+			}
+		})
 	}
 }

@@ -18,12 +18,19 @@
 // # Metrics
 //
 // A [Profile] names the instruments. [Semconv], the default, follows the
-// OpenTelemetry HTTP semantic conventions:
+// OpenTelemetry HTTP semantic conventions ([SemconvVersion]), with every
+// attribute they require:
 //
 //   - http.server.request.duration, a histogram in seconds, with
-//     http.request.method, http.route, http.response.status_code and, on
-//     failed requests only, error.type;
-//   - http.server.active_requests, with http.request.method.
+//     http.request.method, url.scheme, http.route,
+//     http.response.status_code, network.protocol.version and, on failed
+//     requests only, error.type;
+//   - http.server.active_requests, with http.request.method and url.scheme.
+//
+// url.scheme is "https" when the request came over TLS (r.TLS is set) and
+// "http" otherwise; forwarding headers are never read.
+// network.protocol.version is "1.0", "1.1", "2" or "3", and is left out for
+// any other version a hand-built request may carry.
 //
 // Rate is the histogram's count, errors are the count where error.type is
 // set, duration comes from its buckets. Through the Prometheus exporter they

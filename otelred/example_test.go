@@ -198,8 +198,8 @@ func ExampleWithFilter() {
 
 	testsupport.PrintPoints(reader)
 	// Output:
-	// http.server.active_requests{http.request.method=GET} 0
-	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=unmatched} count=1
+	// http.server.active_requests{http.request.method=GET,url.scheme=http} 0
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=unmatched,network.protocol.version=1.1,url.scheme=http} count=1
 }
 
 // A router that passes a new request down, as gorilla/mux does, leaves no
@@ -233,9 +233,9 @@ func ExampleSetRoute() {
 
 	testsupport.PrintPoints(reader)
 	// Output:
-	// http.server.active_requests{http.request.method=GET} 0
-	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/orders/{id}} count=2
-	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,http.route=unmatched} count=1
+	// http.server.active_requests{http.request.method=GET,url.scheme=http} 0
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/orders/{id},network.protocol.version=1.1,url.scheme=http} count=2
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,http.route=unmatched,network.protocol.version=1.1,url.scheme=http} count=1
 }
 
 type orderID struct{}
@@ -275,8 +275,8 @@ func ExampleNewServer() {
 
 	testsupport.PrintPoints(reader)
 	// Output:
-	// http.server.active_requests{http.request.method=GET} 0
-	// http.server.request.duration{error.type=panic,http.request.method=GET,http.response.status_code=500,http.route=/users/:id} count=1
-	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/users/:id} count=1
-	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,http.route=unmatched} count=1
+	// http.server.active_requests{http.request.method=GET,url.scheme=http} 0
+	// http.server.request.duration{error.type=panic,http.request.method=GET,http.response.status_code=500,http.route=/users/:id,network.protocol.version=1.1,url.scheme=http} count=1
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/users/:id,network.protocol.version=1.1,url.scheme=http} count=1
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,http.route=unmatched,network.protocol.version=1.1,url.scheme=http} count=1
 }

@@ -263,6 +263,10 @@ func checkLabels(rm metricdata.ResourceMetrics, profile otelred.Profile, templat
 				ok = v == "panic" || v == "_OTHER" || (err == nil && slices.Contains(allowedStatus, code) && code >= 500)
 			case n.Service:
 				ok = v == service
+			case n.Scheme:
+				ok = v == "http" || v == "https"
+			case n.ProtocolVersion:
+				ok = slices.Contains([]string{"1.0", "1.1", "2", "3"}, v)
 			case "otel.metric.overflow":
 				ok = v == "true"
 			}
@@ -585,7 +589,11 @@ func TestServerSentEventsStream(t *testing.T) {
 			h.served.Wait()
 			t.Logf("events received at %s", strings.Join(arrivals, ", "))
 
-			wantCounts(t, h.counts(duration), map[string]uint64{series("GET", "/events", 200, ""): 1})
+			want := series("GET", "/events", 200, "")
+			if h2 { // over TLS, as browsers speak HTTP/2
+				want = seriesOver("https", "2", "GET", "/events", 200, "")
+			}
+			wantCounts(t, h.counts(duration), map[string]uint64{want: 1})
 			hist := find(t, h.collect(), duration).Data.(metricdata.Histogram[float64])
 			if d := time.Duration(hist.DataPoints[0].Sum * float64(time.Second)); d < (events-1)*gap {
 				t.Errorf("recorded duration %v, want at least the stream's %v", d, (events-1)*gap)

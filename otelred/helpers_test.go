@@ -97,13 +97,23 @@ func render[V any](m map[string]V) string { return testsupport.Render(m) }
 // duration is the semconv histogram's name.
 var duration = otelred.Semconv.Names().Duration
 
-// series spells the attribute set of one Semconv series.
+// series spells the attribute set of one Semconv series of a request
+// over HTTP/1.1 in the clear, as httptest servers and requests are.
 func series(method, route string, status int, errorType string) string {
+	return seriesOver("http", "1.1", method, route, status, errorType)
+}
+
+// seriesOver spells the attribute set of one Semconv series of a request
+// with the given url.scheme and network.protocol.version ("" for none).
+func seriesOver(scheme, version, method, route string, status int, errorType string) string {
 	s := fmt.Sprintf("http.request.method=%s,http.response.status_code=%d,http.route=%s", method, status, route)
 	if errorType != "" {
 		s = "error.type=" + errorType + "," + s
 	}
-	return s
+	if version != "" {
+		s += ",network.protocol.version=" + version
+	}
+	return s + ",url.scheme=" + scheme
 }
 
 func wantCounts(t *testing.T, got map[string]uint64, want map[string]uint64) {

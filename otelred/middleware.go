@@ -3,6 +3,7 @@ package otelred
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -62,8 +63,8 @@ type middleware struct {
 	series                     *red.Cache[*red.Series] // by route and seriesCode
 	overflowOK, overflowFailed *red.Series
 
-	methods        [numMethods]*red.Gauge // in flight by method
-	routes         *red.Cache[*red.Gauge] // in flight by route and method
+	methods        [2][numMethods]*red.Gauge // in flight by url.scheme (https) and method
+	routes         *red.Cache[*red.Gauge]    // in flight by route and method
 	routesOverflow *red.Gauge
 
 	writers sync.Pool
@@ -77,19 +78,21 @@ type middleware struct {
 
 // seriesCode packs what identifies an attribute set of the duration
 // histogram besides its route: the status (as an int32, in the high half),
-// the method, and whether the handler panicked, which is set only where it
-// changes the attributes (error.type).
-func seriesCode(status int, method uint8, panicked bool) uint64 {
-	c := uint64(uint32(int32(status)))<<32 | uint64(method)<<1
+// the method (bits 1 to 8), the connection's scheme and protocol version
+// (bits 9 to 12, 0 where the profile records neither), and whether the
+// handler panicked (bit 0), which is set only where it changes the
+// attributes (error.type).
+func seriesCode(status int, method uint8, c conn, panicked bool) uint64 {
+	code := uint64(uint32(int32(status)))<<32 | uint64(c)<<9 | uint64(method)<<1
 	if panicked {
-		c |= 1
+		code |= 1
 	}
-	return c
+	return code
 }
 
 // unpackSeries is the inverse of seriesCode.
-func unpackSeries(c uint64) (status int, method uint8, panicked bool) {
-	return int(int32(uint32(c >> 32))), uint8(c >> 1), c&1 != 0
+func unpackSeries(code uint64) (status int, method uint8, c conn, panicked bool) {
+	return int(int32(uint32(code >> 32))), uint8(code >> 1), conn(code>>9) & (1<<connBits - 1), code&1 != 0
 }
 
 // newMiddleware builds the state of the constructor named ctor, which
@@ -113,7 +116,11 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 	m.writers.New = func() any { return &writer{stripe: made.Add(1)} }
 
 	meter := cfg.meter()
-	if m.Instruments, err = red.NewInstruments(meter, p.server.spec(p.boundaries)); err != nil {
+	spec := p.server.spec(p.boundaries)
+	if cfg.bodySizes {
+		spec = p.server.withSizes(spec)
+	}
+	if m.Instruments, err = red.NewInstruments(meter, spec); err != nil {
 		return nil, err
 	}
 	m.series = red.NewCache(cfg.limit, m.newSeries, m.overflowSeries)
@@ -122,8 +129,9 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 		m.routes = red.NewCache(cfg.limit, m.newGauge, func(string, uint64) *red.Gauge { return m.routesOverflow })
 		m.routesOverflow = m.overflowGauge(m.names.Route)
 	} else {
-		for i := range m.methods {
-			m.methods[i] = red.NewGauge(false, m.names.Method.String(methodNames[i]))
+		for i := range numMethods {
+			m.methods[0][i] = m.newMethodGauge(uint8(i), 0)
+			m.methods[1][i] = m.newMethodGauge(uint8(i), 1)
 		}
 	}
 	// Register last: a reader may collect at once, and observe reads all of
@@ -160,6 +168,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	method := methodIndex(r.Method)
+	c := connOf(&m.names, r)
 	// Classic counts in-flight requests by route, so it names the route
 	// before serving, from the pattern it finds then.
 	var g *red.Gauge
@@ -168,20 +177,32 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		route, pattern = h.routeBefore(r)
 		g = m.routes.Get(route, uint64(method))
 	} else {
-		g = m.methods[method]
+		g = m.methods[c&1][method]
 	}
 	rw := m.writers.Get().(*writer)
 	g.Inc(rw.stripe)
+	view := rw.wrap(w)
+	// With WithBodySizes, the handler reads r.Body through the writer's
+	// counter, until the original is put back.
+	var body io.ReadCloser
+	if m.cfg.bodySizes && r.Body != nil && r.Body != http.NoBody {
+		body = r.Body
+		rw.body = countingBody{rc: body}
+		r.Body = &rw.body
+	}
 	start := time.Since(m.epoch)
 	served := false
 	defer func() {
 		secs := (time.Since(m.epoch) - start).Seconds()
 		g.Dec(rw.stripe)
+		if body != nil {
+			r.Body = body
+		}
 		status := rw.code()
 		if !served && rw.status == 0 {
 			status = http.StatusInternalServerError
 		}
-		code := seriesCode(status, method, !served && m.names.ErrorType != "")
+		code := seriesCode(status, method, c, !served && m.names.ErrorType != "")
 		var s *red.Series
 		if m.byRoute {
 			s = h.routedSeries(r, rw, g, route, pattern, code)
@@ -189,12 +210,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s = m.series.Get(h.routeAfter(r, rw), code)
 		}
 		m.record(r.Context(), s, rw.stripe, status, !served, secs)
+		if m.cfg.bodySizes {
+			m.recordSizes(r, rw, s)
+		}
 		if served { // after a panic the writer may still be in use up the stack
 			rw.w = nil
 			m.writers.Put(rw)
 		}
 	}()
-	h.next.ServeHTTP(rw.wrap(w), r)
+	h.next.ServeHTTP(view, r)
 	served = true
 }
 
@@ -235,14 +259,30 @@ func (m *middleware) record(ctx context.Context, s *red.Series, stripe uint32, s
 	}
 }
 
+// recordSizes records the body sizes of a request served through rw.
+func (m *middleware) recordSizes(r *http.Request, rw *writer, s *red.Series) {
+	ctx := r.Context()
+	m.RequestSize.Record(ctx, rw.body.n, s.Record...)
+	sent := rw.written
+	if r.Method == http.MethodHead { // net/http sends no body
+		sent = 0
+	}
+	m.ResponseSize.Record(ctx, sent, s.Record...)
+}
+
 // observe reports the asynchronous instruments from otelred's own counts.
 func (m *middleware) observe(_ context.Context, o metric.Observer) error {
 	if m.byRoute {
 		m.routes.Each(func(g *red.Gauge) { m.ObserveGauge(o, g) })
 		m.ObserveGauge(o, m.routesOverflow)
 	} else {
-		for _, g := range m.methods {
-			m.ObserveGauge(o, g)
+		for i := range m.methods {
+			if i == 1 && m.names.Scheme == "" {
+				break // one row serves every request
+			}
+			for _, g := range m.methods[i] {
+				m.ObserveGauge(o, g)
+			}
 		}
 	}
 	if m.Counting() {
@@ -254,13 +294,14 @@ func (m *middleware) observe(_ context.Context, o metric.Observer) error {
 
 // newSeries builds the attribute set of a key the first time it is seen.
 func (m *middleware) newSeries(route string, code uint64) *red.Series {
-	status, method, panicked := unpackSeries(code)
+	status, method, c, panicked := unpackSeries(code)
 	failed := panicked || m.isError(status)
 	kv := []attribute.KeyValue{
 		m.names.Method.String(methodNames[method]),
 		m.names.Route.String(route),
 		m.names.Status.Int(status),
 	}
+	kv = m.connAttrs(kv, c)
 	if failed && m.names.ErrorType != "" {
 		et := "panic"
 		if !panicked {
@@ -275,7 +316,7 @@ func (m *middleware) newSeries(route string, code uint64) *red.Series {
 // failures apart, so error ratios stay right past the limit; Classic counts
 // them in its errors counter.
 func (m *middleware) overflowSeries(_ string, code uint64) *red.Series {
-	if status, _, panicked := unpackSeries(code); panicked || m.isError(status) {
+	if status, _, _, panicked := unpackSeries(code); panicked || m.isError(status) {
 		return m.overflowFailed
 	}
 	return m.overflowOK
@@ -286,4 +327,14 @@ func (m *middleware) newGauge(route string, method uint64) *red.Gauge {
 		m.names.Method.String(methodNames[method]),
 		m.names.Route.String(route),
 	)...)
+}
+
+// newMethodGauge builds the in-flight gauge of a method, and of the
+// scheme where the profile records it (https says which).
+func (m *middleware) newMethodGauge(method uint8, https conn) *red.Gauge {
+	kv := []attribute.KeyValue{m.names.Method.String(methodNames[method])}
+	if m.names.Scheme != "" {
+		kv = append(kv, m.names.Scheme.String(https.scheme()))
+	}
+	return red.NewGauge(false, kv...)
 }

@@ -47,6 +47,8 @@ type config struct {
 	service  string
 	limit    int
 	hosts    []string // nil: any, up to maxHosts
+	// bodySizes records the body-size histograms.
+	bodySizes bool
 }
 
 // uses marks the options that apply to some constructors only.
@@ -57,16 +59,17 @@ const (
 	usesFilter
 	usesErrorStatus
 	usesHosts
+	usesBodySizes
 )
 
 // What each constructor takes, besides the options every one does.
 const (
-	forServer    = usesRoute | usesFilter | usesErrorStatus
-	forClient    = usesErrorStatus | usesHosts
+	forServer    = usesRoute | usesFilter | usesErrorStatus | usesBodySizes
+	forClient    = usesErrorStatus | usesHosts | usesBodySizes
 	forOperation = 0
 )
 
-var usesNames = [...]string{"WithRoute", "WithFilter", "WithErrorStatus", "WithHosts"}
+var usesNames = [...]string{"WithRoute", "WithFilter", "WithErrorStatus", "WithHosts", "WithBodySizes"}
 
 // newConfig applies opts for the constructor named ctor, which takes the
 // options marked in allowed: an option it does not take is an error, so
@@ -318,4 +321,29 @@ func serviceName(mp metric.MeterProvider) string {
 		}
 	}
 	return otelenv.ServiceName()
+}
+
+// WithBodySizes records the sizes of request and response bodies, in
+// bytes, as histograms with the attributes of the duration:
+// http.server.request.body.size and http.server.response.body.size for
+// [New], http.client.request.body.size and http.client.response.body.size
+// for [NewTransport] (Classic: http_request_size_bytes,
+// http_response_size_bytes and their http_client_ kin).
+//
+// The server counts exactly the bytes the handler read from r.Body and
+// wrote through the ResponseWriter (Write, WriteString and ReadFrom alike;
+// 0 for a HEAD request, whose body is never sent). To count what is read,
+// the middleware puts a counting reader in r.Body while the handler runs,
+// and puts the original back before it returns. [Server.Start] and
+// [Request.End], which see no body, record no sizes. The client records
+// the sizes the request and the response declare in their Content-Length;
+// a body of unknown length (chunked) is not recorded.
+//
+// By default, body sizes are not recorded, and the body is not wrapped.
+func WithBodySizes() Option {
+	return optionFunc(func(c *config) error {
+		c.used |= usesBodySizes
+		c.bodySizes = true
+		return nil
+	})
 }

@@ -5,9 +5,16 @@ import (
 	"slices"
 
 	"go.opentelemetry.io/otel/attribute"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/httpconv"
 
 	"github.com/otelred/otelred/otelred/internal/red"
 )
+
+// SemconvVersion is the version of the OpenTelemetry semantic conventions
+// the Semconv profile follows: its instrument and attribute names, and
+// which attributes it records, are those this version defines.
+const SemconvVersion = "1.43.0"
 
 // Profile selects the names of the instruments and attributes otelred
 // records. Each profile is a complete, consistent set; the middleware itself
@@ -15,11 +22,13 @@ import (
 type Profile uint8
 
 const (
-	// Semconv follows the OpenTelemetry HTTP semantic conventions:
-	// http.server.request.duration (histogram, seconds) and
-	// http.server.active_requests, with the attributes http.request.method,
-	// http.route, http.response.status_code and, on failed requests only,
-	// error.type. Requests with status >= 500 are failures by default.
+	// Semconv follows the OpenTelemetry HTTP semantic conventions (version
+	// [SemconvVersion]): http.server.request.duration (histogram, seconds)
+	// with the attributes http.request.method, url.scheme, http.route,
+	// http.response.status_code, network.protocol.version and, on failed
+	// requests only, error.type; and http.server.active_requests, with
+	// http.request.method and url.scheme. Requests with status >= 500 are
+	// failures by default.
 	Semconv Profile = iota
 
 	// Classic mirrors the four metrics of the RED tutorial exactly:
@@ -46,6 +55,10 @@ type Names struct {
 	// Errors is the failed-request counter (Classic only; Semconv marks
 	// failures with ErrorType).
 	Errors string
+	// RequestBodySize and ResponseBodySize are the body-size histograms,
+	// in bytes, recorded with [WithBodySizes] only.
+	RequestBodySize  string
+	ResponseBodySize string
 
 	Method    attribute.Key
 	Route     attribute.Key
@@ -58,6 +71,11 @@ type Names struct {
 	ServerPort    attribute.Key
 	// Operation names the operation.
 	Operation attribute.Key
+	// Scheme is url.scheme ("http" or "https") and ProtocolVersion
+	// network.protocol.version ("1.0", "1.1", "2" or "3"); Classic has
+	// neither.
+	Scheme          attribute.Key
+	ProtocolVersion attribute.Key
 }
 
 // labeler builds attribute sets with the names of one signal, adding the
@@ -71,6 +89,18 @@ type labeler struct {
 func (l labeler) withService(kv ...attribute.KeyValue) []attribute.KeyValue {
 	if l.names.Service != "" {
 		kv = append(kv, l.names.Service.String(l.service))
+	}
+	return kv
+}
+
+// connAttrs appends the attributes of c that the profile records:
+// url.scheme, and network.protocol.version when it is known.
+func (l labeler) connAttrs(kv []attribute.KeyValue, c conn) []attribute.KeyValue {
+	if l.names.Scheme != "" {
+		kv = append(kv, l.names.Scheme.String(c.scheme()))
+	}
+	if v := c.version(); v != "" && l.names.ProtocolVersion != "" {
+		kv = append(kv, l.names.ProtocolVersion.String(v))
 	}
 	return kv
 }
@@ -110,6 +140,7 @@ type signal struct {
 
 	durationDesc, activeDesc, requestsDesc, errorsDesc string
 	activeUnit                                         string
+	requestSizeDesc, responseSizeDesc                  string
 
 	// activeByRoute labels the in-flight gauge by route as well as method.
 	activeByRoute bool
@@ -134,6 +165,13 @@ func (s *signal) spec(boundaries []float64) red.Spec {
 	}
 }
 
+// withSizes adds the signal's body-size histograms to sp.
+func (s *signal) withSizes(sp red.Spec) red.Spec {
+	sp.RequestSize, sp.RequestSizeDesc = s.names.RequestBodySize, s.requestSizeDesc
+	sp.ResponseSize, sp.ResponseSizeDesc = s.names.ResponseBodySize, s.responseSizeDesc
+	return sp
+}
+
 // profileData is the whole of what distinguishes one profile from another.
 type profileData struct {
 	name                      string
@@ -148,35 +186,48 @@ var profiles = [...]profileData{
 		name: "semconv",
 		server: signal{
 			names: Names{
-				Duration:  "http.server.request.duration",
-				Active:    "http.server.active_requests",
-				Method:    "http.request.method",
-				Route:     "http.route",
-				Status:    "http.response.status_code",
-				ErrorType: "error.type",
+				Duration:         httpconv.ServerRequestDuration{}.Name(),
+				Active:           httpconv.ServerActiveRequests{}.Name(),
+				RequestBodySize:  httpconv.ServerRequestBodySize{}.Name(),
+				ResponseBodySize: httpconv.ServerResponseBodySize{}.Name(),
+				Method:           semconv.HTTPRequestMethodKey,
+				Route:            semconv.HTTPRouteKey,
+				Status:           semconv.HTTPResponseStatusCodeKey,
+				ErrorType:        semconv.ErrorTypeKey,
+				Scheme:           semconv.URLSchemeKey,
+				ProtocolVersion:  semconv.NetworkProtocolVersionKey,
 			},
-			durationDesc:   "Duration of HTTP server requests.",
-			activeDesc:     "Number of active HTTP server requests.",
-			activeUnit:     "{request}",
-			minErrorStatus: 500,
+			durationDesc:     httpconv.ServerRequestDuration{}.Description(),
+			activeDesc:       httpconv.ServerActiveRequests{}.Description(),
+			requestSizeDesc:  httpconv.ServerRequestBodySize{}.Description(),
+			responseSizeDesc: httpconv.ServerResponseBodySize{}.Description(),
+			activeUnit:       httpconv.ServerActiveRequests{}.Unit(),
+			minErrorStatus:   500,
 		},
 		client: signal{
 			names: Names{
-				Duration:      "http.client.request.duration",
-				Method:        "http.request.method",
-				Status:        "http.response.status_code",
-				ErrorType:     "error.type",
-				ServerAddress: "server.address",
-				ServerPort:    "server.port",
+				Duration:         httpconv.ClientRequestDuration{}.Name(),
+				RequestBodySize:  httpconv.ClientRequestBodySize{}.Name(),
+				ResponseBodySize: httpconv.ClientResponseBodySize{}.Name(),
+				Method:           semconv.HTTPRequestMethodKey,
+				Status:           semconv.HTTPResponseStatusCodeKey,
+				ErrorType:        semconv.ErrorTypeKey,
+				ServerAddress:    semconv.ServerAddressKey,
+				ServerPort:       semconv.ServerPortKey,
+				ProtocolVersion:  semconv.NetworkProtocolVersionKey,
 			},
-			durationDesc:   "Duration of HTTP client requests.",
-			minErrorStatus: 400,
+			durationDesc:     httpconv.ClientRequestDuration{}.Description(),
+			requestSizeDesc:  httpconv.ClientRequestBodySize{}.Description(),
+			responseSizeDesc: httpconv.ClientResponseBodySize{}.Description(),
+			minErrorStatus:   400,
 		},
+		// The semantic conventions define no instruments for operations
+		// in general; these follow the shape of the HTTP ones.
 		operation: signal{
 			names: Names{
 				Duration:  "operation.duration",
 				Active:    "operation.active",
-				ErrorType: "error.type",
+				ErrorType: semconv.ErrorTypeKey,
 				Operation: "operation.name",
 			},
 			durationDesc: "Duration of operations.",
@@ -189,37 +240,45 @@ var profiles = [...]profileData{
 		name: "classic",
 		server: signal{
 			names: Names{
-				Duration: "http_request_duration_seconds",
-				Active:   "http_requests_active",
-				Requests: "http_requests_total",
-				Errors:   "http_errors_total",
-				Method:   "method",
-				Route:    "path",
-				Status:   "status_code",
-				Service:  "service",
+				Duration:         "http_request_duration_seconds",
+				Active:           "http_requests_active",
+				Requests:         "http_requests_total",
+				Errors:           "http_errors_total",
+				RequestBodySize:  "http_request_size_bytes",
+				ResponseBodySize: "http_response_size_bytes",
+				Method:           "method",
+				Route:            "path",
+				Status:           "status_code",
+				Service:          "service",
 			},
-			durationDesc:   "HTTP request latency in seconds.",
-			activeDesc:     "Number of HTTP requests currently being served.",
-			requestsDesc:   "Total number of HTTP requests.",
-			errorsDesc:     "Total number of HTTP requests that failed.",
-			activeUnit:     "{request}",
-			activeByRoute:  true,
-			minErrorStatus: 400,
+			durationDesc:     "HTTP request latency in seconds.",
+			requestSizeDesc:  "HTTP request body size in bytes.",
+			responseSizeDesc: "HTTP response body size in bytes.",
+			activeDesc:       "Number of HTTP requests currently being served.",
+			requestsDesc:     "Total number of HTTP requests.",
+			errorsDesc:       "Total number of HTTP requests that failed.",
+			activeUnit:       "{request}",
+			activeByRoute:    true,
+			minErrorStatus:   400,
 		},
 		client: signal{
 			names: Names{
-				Duration:      "http_client_request_duration_seconds",
-				Requests:      "http_client_requests_total",
-				Errors:        "http_client_errors_total",
-				Method:        "method",
-				Status:        "status_code",
-				Service:       "service",
-				ServerAddress: "host",
+				Duration:         "http_client_request_duration_seconds",
+				Requests:         "http_client_requests_total",
+				Errors:           "http_client_errors_total",
+				RequestBodySize:  "http_client_request_size_bytes",
+				ResponseBodySize: "http_client_response_size_bytes",
+				Method:           "method",
+				Status:           "status_code",
+				Service:          "service",
+				ServerAddress:    "host",
 			},
-			durationDesc:   "HTTP client request latency in seconds.",
-			requestsDesc:   "Total number of HTTP client requests.",
-			errorsDesc:     "Total number of HTTP client requests that failed.",
-			minErrorStatus: 400,
+			durationDesc:     "HTTP client request latency in seconds.",
+			requestSizeDesc:  "HTTP client request body size in bytes.",
+			responseSizeDesc: "HTTP client response body size in bytes.",
+			requestsDesc:     "Total number of HTTP client requests.",
+			errorsDesc:       "Total number of HTTP client requests that failed.",
+			minErrorStatus:   400,
 		},
 		operation: signal{
 			names: Names{

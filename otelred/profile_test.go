@@ -46,7 +46,7 @@ func TestSemconvProfile(t *testing.T) {
 	if m.Unit != "s" {
 		t.Errorf("duration unit = %q, want s", m.Unit)
 	}
-	if got := render(h.sums("http.server.active_requests")); got != render(map[string]int64{"http.request.method=GET": 0}) {
+	if got := render(h.sums("http.server.active_requests")); got != render(map[string]int64{"http.request.method=GET,url.scheme=http": 0}) {
 		t.Errorf("active requests = %s", got)
 	}
 }

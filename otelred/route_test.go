@@ -109,8 +109,8 @@ func TestInFlight(t *testing.T) {
 			name:    "semconv counts in flight by method",
 			profile: otelred.Semconv,
 			mux:     true,
-			during:  map[string]int64{"http.request.method=GET": 2},
-			after:   map[string]int64{"http.request.method=GET": 0},
+			during:  map[string]int64{"http.request.method=GET,url.scheme=http": 2},
+			after:   map[string]int64{"http.request.method=GET,url.scheme=http": 0},
 		},
 		{
 			name:    "classic resolves the route before serving when it wraps a ServeMux",

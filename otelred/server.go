@@ -38,6 +38,7 @@ type Request struct {
 	ctx    context.Context
 	start  time.Duration
 	method uint8
+	conn   conn
 }
 
 // Start counts r in flight and starts its clock. route is the request's
@@ -54,13 +55,14 @@ func (s *Server) Start(r *http.Request, route string) Request {
 		return Request{}
 	}
 	method := methodIndex(r.Method)
-	g := m.methods[method]
+	c := connOf(&m.names, r)
+	g := m.methods[c&1][method]
 	if m.byRoute {
 		g = m.routes.Get(routeValue(route), uint64(method))
 	}
 	stripe := red.Stripe()
 	g.Inc(stripe)
-	return Request{m: m, g: g, stripe: stripe, ctx: r.Context(), start: time.Since(m.epoch), method: method}
+	return Request{m: m, g: g, stripe: stripe, ctx: r.Context(), start: time.Since(m.epoch), method: method, conn: c}
 }
 
 // End records the request, once. route is the route template the
@@ -83,6 +85,6 @@ func (q Request) End(route string, status int, panicked bool) {
 	case status == 0:
 		status = http.StatusOK
 	}
-	code := seriesCode(status, q.method, panicked && m.names.ErrorType != "")
+	code := seriesCode(status, q.method, q.conn, panicked && m.names.ErrorType != "")
 	m.record(q.ctx, m.series.Get(routeValue(route), code), q.stripe, status, panicked, secs)
 }

@@ -24,8 +24,10 @@ const maxHosts = 100
 // every request it sends through base (nil means
 // [http.DefaultTransport]). The Semconv profile records
 // http.client.request.duration (seconds) with http.request.method,
-// server.address, server.port, http.response.status_code and, on failures,
-// error.type; the Classic profile records http_client_requests_total,
+// server.address, server.port, http.response.status_code,
+// network.protocol.version (of the response) and, on failures,
+// error.type (url.scheme, which the conventions make opt-in for clients,
+// is not recorded); the Classic profile records http_client_requests_total,
 // http_client_errors_total and http_client_request_duration_seconds,
 // labelled method, host, status_code and service.
 //
@@ -63,7 +65,11 @@ func NewTransport(base http.RoundTripper, opts ...Option) (http.RoundTripper, er
 		epoch:   time.Now(),
 	}
 	meter := cfg.meter()
-	if t.Instruments, err = red.NewInstruments(meter, sig.spec(profiles[cfg.profile].boundaries)); err != nil {
+	spec := sig.spec(profiles[cfg.profile].boundaries)
+	if cfg.bodySizes {
+		spec = sig.withSizes(spec)
+	}
+	if t.Instruments, err = red.NewInstruments(meter, spec); err != nil {
 		return nil, err
 	}
 	// Past maxHosts keys, a host is _OTHER; with a WithHosts list, it is
@@ -101,13 +107,16 @@ type transport struct {
 	epoch                      time.Time
 }
 
-// clientCode packs what identifies a client series besides its host.
-func clientCode(status int, method, errKind uint8) uint64 {
-	return uint64(uint32(int32(status)))<<32 | uint64(method)<<8 | uint64(errKind)
+// clientCode packs what identifies a client series besides its host: the
+// status, the method, the kind of error that replaced a response, and the
+// response's protocol version (a conn without the scheme bit, 0 where the
+// profile does not record it).
+func clientCode(status int, method, errKind uint8, c conn) uint64 {
+	return uint64(uint32(int32(status)))<<32 | uint64(c)<<16 | uint64(method)<<8 | uint64(errKind)
 }
 
-func unpackClient(c uint64) (status int, method, errKind uint8) {
-	return int(int32(uint32(c >> 32))), uint8(c >> 8), uint8(c)
+func unpackClient(code uint64) (status int, method, errKind uint8, c conn) {
+	return int(int32(uint32(code >> 32))), uint8(code >> 8), uint8(code), conn(code>>16) & (1<<connBits - 1)
 }
 
 // The schemes a host is recorded under, for its default port.
@@ -134,18 +143,45 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	secs := (time.Since(t.epoch) - start).Seconds()
 
-	status, kind := 0, transportError(err)
+	status, kind, c := 0, transportError(err), conn(0)
 	if err == nil && resp != nil {
 		status = resp.StatusCode
+		if t.names.ProtocolVersion != "" {
+			c = conn(protoIndex(resp.ProtoMajor, resp.ProtoMinor)) << 1
+		}
 	} else if kind == 0 {
 		kind = transportOther // a RoundTripper that broke its contract
 	}
-	s := t.series.Get(host, clientCode(status, method, kind))
+	s := t.series.Get(host, clientCode(status, method, kind, c))
 	t.Duration.Record(contextOf(req), secs, s.Record...)
 	if t.Counting() {
 		s.Count(red.Stripe(), s.Failed || (s.Overflow && (kind != 0 || t.isError(status))))
 	}
+	if t.cfg.bodySizes {
+		t.recordSizes(req, resp, err, s)
+	}
 	return resp, err
+}
+
+// recordSizes records the body sizes a request and its response declare,
+// when they are known: a body of unknown length is not read to count it.
+func (t *transport) recordSizes(req *http.Request, resp *http.Response, err error, s *red.Series) {
+	ctx := contextOf(req)
+	switch {
+	case req.ContentLength > 0:
+		t.RequestSize.Record(ctx, req.ContentLength, s.Record...)
+	case req.ContentLength == 0 && (req.Body == nil || req.Body == http.NoBody):
+		t.RequestSize.Record(ctx, 0, s.Record...)
+	}
+	if err != nil || resp == nil {
+		return
+	}
+	switch {
+	case req.Method == http.MethodHead:
+		t.ResponseSize.Record(ctx, 0, s.Record...)
+	case resp.ContentLength >= 0:
+		t.ResponseSize.Record(ctx, resp.ContentLength, s.Record...)
+	}
 }
 
 func contextOf(req *http.Request) context.Context {
@@ -178,13 +214,14 @@ func (t *transport) newHost(hostport string, scheme uint64) string {
 }
 
 func (t *transport) newSeries(host string, code uint64) *red.Series {
-	status, method, kind := unpackClient(code)
+	status, method, kind, c := unpackClient(code)
 	failed := kind != 0 || t.isError(status)
 	kv := []attribute.KeyValue{t.names.Method.String(methodNames[method])}
 	kv = append(kv, t.hostAttrs(host)...)
 	if status != 0 {
 		kv = append(kv, t.names.Status.Int(status))
 	}
+	kv = t.connAttrs(kv, c) // the version only: the client has no Scheme key
 	if failed && t.names.ErrorType != "" {
 		et := transportErrors[kind]
 		if kind == 0 {
@@ -210,7 +247,7 @@ func (t *transport) hostAttrs(host string) []attribute.KeyValue {
 }
 
 func (t *transport) overflowSeries(_ string, code uint64) *red.Series {
-	if status, _, kind := unpackClient(code); kind != 0 || t.isError(status) {
+	if status, _, kind, _ := unpackClient(code); kind != 0 || t.isError(status) {
 		return t.overflowFailed
 	}
 	return t.overflowOK

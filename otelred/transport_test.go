@@ -52,7 +52,15 @@ func (c *clientHarness) get(ctx context.Context, u string) error {
 
 var clientDuration = otelred.Semconv.ClientNames().Duration
 
+// clientSeries spells the attribute set of a client series whose response,
+// if any, carried no protocol version (a RoundTripper's own response).
 func clientSeries(method, host string, port, status int, errorType string) string {
+	return clientSeriesOver("", method, host, port, status, errorType)
+}
+
+// clientSeriesOver spells the attribute set of a client series whose
+// response came over HTTP version (such as "1.1").
+func clientSeriesOver(version, method, host string, port, status int, errorType string) string {
 	var parts []string
 	if errorType != "" {
 		parts = append(parts, "error.type="+errorType)
@@ -60,6 +68,9 @@ func clientSeries(method, host string, port, status int, errorType string) strin
 	parts = append(parts, "http.request.method="+method)
 	if status != 0 {
 		parts = append(parts, fmt.Sprintf("http.response.status_code=%d", status))
+	}
+	if version != "" {
+		parts = append(parts, "network.protocol.version="+version)
 	}
 	parts = append(parts, "server.address="+host)
 	if port != 0 {
@@ -86,9 +97,9 @@ func TestTransportRecordsEachResponse(t *testing.T) {
 		}
 	}
 	wantCounts(t, c.counts(clientDuration), map[string]uint64{
-		clientSeries("GET", "127.0.0.1", port, 200, ""):    3,
-		clientSeries("GET", "127.0.0.1", port, 404, "404"): 1,
-		clientSeries("GET", "127.0.0.1", port, 502, "502"): 2,
+		clientSeriesOver("1.1", "GET", "127.0.0.1", port, 200, ""):    3,
+		clientSeriesOver("1.1", "GET", "127.0.0.1", port, 404, "404"): 1,
+		clientSeriesOver("1.1", "GET", "127.0.0.1", port, 502, "502"): 2,
 	})
 }
 

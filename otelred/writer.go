@@ -40,12 +40,31 @@ type writer struct {
 	// on the P that put it back, so requests on different Ps mostly count
 	// in different stripes, at no cost per request.
 	stripe uint32
+	// written counts the body bytes written through the writer.
+	written int64
+	// body counts what the handler reads of the request body, with
+	// WithBodySizes; pooled with the writer, so that costs no allocation.
+	body countingBody
 }
+
+// countingBody is a request body that counts the bytes read through it.
+type countingBody struct {
+	rc io.ReadCloser
+	n  int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+func (b *countingBody) Close() error { return b.rc.Close() }
 
 // wrap points the writer at w and returns the view that matches w's
 // optional interfaces.
 func (w *writer) wrap(rw http.ResponseWriter) http.ResponseWriter {
-	w.w, w.status, w.route = rw, 0, ""
+	w.w, w.status, w.route, w.written, w.body = rw, 0, "", 0, countingBody{}
 	return w.view(kindOf(rw))
 }
 
@@ -133,17 +152,23 @@ func (w *writer) sent200() {
 
 func (w *writer) write(b []byte) (int, error) {
 	w.sent200()
-	return w.w.Write(b)
+	n, err := w.w.Write(b)
+	w.written += int64(n)
+	return n, err
 }
 
 func (w *writer) writeString(s string) (int, error) {
 	w.sent200()
-	return w.w.(io.StringWriter).WriteString(s)
+	n, err := w.w.(io.StringWriter).WriteString(s)
+	w.written += int64(n)
+	return n, err
 }
 
 func (w *writer) readFrom(src io.Reader) (int64, error) {
 	w.sent200()
-	return w.w.(io.ReaderFrom).ReadFrom(src)
+	n, err := w.w.(io.ReaderFrom).ReadFrom(src)
+	w.written += n
+	return n, err
 }
 
 func (w *writer) flush() {

@@ -9,6 +9,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/semconv/v1.43.0/rpcconv"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
@@ -25,7 +27,8 @@ const ScopeName = "github.com/otelred/otelred/otelred/otelredgrpc"
 // The names of the instruments a [Server] creates.
 const (
 	// DurationName is the call duration histogram, in seconds, as the
-	// OpenTelemetry RPC semantic conventions name it.
+	// OpenTelemetry RPC semantic conventions (version
+	// [otelred.SemconvVersion]) name it.
 	DurationName = "rpc.server.call.duration"
 	// ActiveName is the up-down counter of calls in progress. The
 	// semantic conventions define no such instrument; the name follows
@@ -34,14 +37,16 @@ const (
 )
 
 // The attribute keys, from the OpenTelemetry RPC semantic conventions.
+// rpc.system.name is required on every point; rpc.method,
+// rpc.response.status_code and (on failures) error.type are conditionally
+// required, and always known here.
 const (
-	systemKey    = attribute.Key("rpc.system.name")
-	methodKey    = attribute.Key("rpc.method")
-	statusKey    = attribute.Key("rpc.response.status_code")
-	errorTypeKey = attribute.Key("error.type")
+	methodKey    = semconv.RPCMethodKey
+	statusKey    = semconv.RPCResponseStatusCodeKey
+	errorTypeKey = semconv.ErrorTypeKey
 )
 
-var systemGRPC = systemKey.String("grpc")
+var systemGRPC = semconv.RPCSystemNameGRPC
 
 // Server records RED metrics for the calls a gRPC server handles, through
 // its interceptors. One Server serves one grpc.Server (or several: they
@@ -98,7 +103,7 @@ func NewServer(opts ...Option) (*Server, error) {
 	meter := cfg.provider.Meter(ScopeName, metric.WithInstrumentationVersion(otelred.Version))
 	s.in, err = red.NewInstruments(meter, red.Spec{
 		Duration:     DurationName,
-		DurationDesc: "Measures the duration of an incoming Remote Procedure Call (RPC).",
+		DurationDesc: rpcconv.ServerCallDuration{}.Description(),
 		Boundaries:   otelred.Semconv.Boundaries(),
 		Active:       ActiveName,
 		ActiveDesc:   "Number of RPCs the server is handling.",

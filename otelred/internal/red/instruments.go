@@ -22,6 +22,13 @@ type Spec struct {
 	RequestsDesc string
 	Errors       string
 	ErrorsDesc   string
+
+	// RequestSize and ResponseSize are the body-size histograms, in
+	// bytes; empty when they are not recorded.
+	RequestSize      string
+	RequestSizeDesc  string
+	ResponseSize     string
+	ResponseSizeDesc string
 }
 
 // Instruments are the instruments of one Spec. Active, Requests and Errors
@@ -31,6 +38,10 @@ type Instruments struct {
 	Active   metric.Int64ObservableUpDownCounter
 	Requests metric.Int64ObservableCounter
 	Errors   metric.Int64ObservableCounter
+
+	// RequestSize and ResponseSize are nil when the Spec has none.
+	RequestSize  metric.Int64Histogram
+	ResponseSize metric.Int64Histogram
 
 	// Observables lists the asynchronous instruments, for
 	// Meter.RegisterCallback.
@@ -47,6 +58,20 @@ func NewInstruments(m metric.Meter, s Spec) (Instruments, error) {
 		metric.WithExplicitBucketBoundaries(s.Boundaries...))
 	if err != nil {
 		return in, fmt.Errorf("otelred: creating %s: %w", s.Duration, err)
+	}
+	if s.RequestSize != "" {
+		if in.RequestSize, err = m.Int64Histogram(s.RequestSize,
+			metric.WithUnit("By"),
+			metric.WithDescription(s.RequestSizeDesc)); err != nil {
+			return in, fmt.Errorf("otelred: creating %s: %w", s.RequestSize, err)
+		}
+	}
+	if s.ResponseSize != "" {
+		if in.ResponseSize, err = m.Int64Histogram(s.ResponseSize,
+			metric.WithUnit("By"),
+			metric.WithDescription(s.ResponseSizeDesc)); err != nil {
+			return in, fmt.Errorf("otelred: creating %s: %w", s.ResponseSize, err)
+		}
 	}
 	if s.Active != "" {
 		in.Active, err = m.Int64ObservableUpDownCounter(s.Active,
