@@ -116,10 +116,11 @@ func Counts(t testing.TB, reader *sdkmetric.ManualReader, p otelred.Profile) map
 
 func attrs(s attribute.Set) string { return s.Encoded(attribute.DefaultEncoder()) }
 
-// Semconv spells the attribute set of one Semconv series; errorType is ""
-// for a request that did not fail.
+// Semconv spells the attribute set of one Semconv series of a request over
+// HTTP/1.1 in the clear, as the tests' servers get; errorType is "" for a
+// request that did not fail.
 func Semconv(method, route string, status int, errorType string) string {
-	s := fmt.Sprintf("http.request.method=%s,http.response.status_code=%d,http.route=%s", method, status, route)
+	s := fmt.Sprintf("http.request.method=%s,http.response.status_code=%d,http.route=%s,network.protocol.version=1.1,url.scheme=http", method, status, route)
 	if errorType != "" {
 		s = "error.type=" + errorType + "," + s
 	}
