@@ -176,7 +176,7 @@ func TestNativeHistogramsServedAsProtobuf(t *testing.T) {
 			}
 
 			_, text := scrape(t, p.Handler(), "")
-			if v, ok := sample(text, `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/users/{id}"}`); !ok || v != "5" {
+			if v, ok := sample(text, `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/users/{id}",network_protocol_version="1.1",url_scheme="http"}`); !ok || v != "5" {
 				t.Errorf("text format: request count = %q (found %v), want 5", v, ok)
 			}
 		})
