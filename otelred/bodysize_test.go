@@ -29,8 +29,8 @@ func sizes(t *testing.T, rm metricdata.ResourceMetrics, name string, key string)
 		if key == "host" {
 			v, _ = dp.Attributes.Value(otelred.Semconv.ClientNames().ServerAddress)
 		}
-		g := got[v.Emit()]
-		got[v.Emit()] = [2]int64{g[0] + dp.Sum, g[1] + int64(dp.Count)}
+		g := got[v.String()]
+		got[v.String()] = [2]int64{g[0] + dp.Sum, g[1] + int64(dp.Count)}
 	}
 	return got
 }

@@ -39,7 +39,7 @@ type requirement struct {
 // point is one data point's attributes.
 type point struct{ attribute.Set }
 
-func (p point) str(k attribute.Key) string { v, _ := p.Value(k); return v.Emit() }
+func (p point) str(k attribute.Key) string { v, _ := p.Value(k); return v.String() }
 func (p point) has(k attribute.Key) bool   { return p.HasValue(k) }
 func (p point) status() int64              { v, _ := p.Value(semconv.HTTPResponseStatusCodeKey); return v.AsInt64() }
 
