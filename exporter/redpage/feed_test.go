@@ -20,6 +20,7 @@ import (
 type recorder struct {
 	names    otelred.Names
 	duration metric.Float64Histogram
+	requests metric.Int64Counter
 	errors   metric.Int64Counter
 	active   metric.Int64UpDownCounter
 }
@@ -31,6 +32,11 @@ func newRecorder(t *testing.T, mp metric.MeterProvider, p otelred.Profile) *reco
 	var err error
 	if r.duration, err = m.Float64Histogram(r.names.Duration, metric.WithUnit("s"), metric.WithExplicitBucketBoundaries(p.Boundaries()...)); err != nil {
 		t.Fatal(err)
+	}
+	if r.names.Requests != "" {
+		if r.requests, err = m.Int64Counter(r.names.Requests); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if r.names.Errors != "" {
 		if r.errors, err = m.Int64Counter(r.names.Errors); err != nil {
@@ -54,8 +60,12 @@ func (r *recorder) request(route string, status int, failed bool, secs float64, 
 	for range n {
 		r.duration.Record(ctx, secs, metric.WithAttributes(kv...))
 	}
+	counted := metric.WithAttributes(r.names.Method.String("GET"), r.names.Route.String(route), r.names.Status.Int(status))
+	if r.requests != nil {
+		r.requests.Add(ctx, int64(n), counted)
+	}
 	if failed && r.errors != nil {
-		r.errors.Add(ctx, int64(n), metric.WithAttributes(r.names.Method.String("GET"), r.names.Route.String(route), r.names.Status.Int(status)))
+		r.errors.Add(ctx, int64(n), counted)
 	}
 }
 

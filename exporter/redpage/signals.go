@@ -88,10 +88,11 @@ type snapshot struct {
 	sections []section // as signals
 }
 
-// read extracts the sections of sigs from one collection. Requests and
-// latency come from the duration histogram (explicit or exponential);
-// failures from the errors counter where the profile has one (Classic),
-// else from the error type attribute on the histogram; requests in flight
+// read extracts the sections of sigs from one collection. Latency comes
+// from the duration histogram (explicit or exponential). Requests and
+// failures come from the counters where the profile has them (Classic),
+// which are read together, so a route that always fails shows 100%;
+// else from the histogram's count and its error type attribute; requests in flight
 // from the active up-down counter. It fails with errDelta on delta
 // temporality.
 func read(rm *metricdata.ResourceMetrics, sigs []signal, at time.Time) (snapshot, error) {
@@ -132,6 +133,7 @@ func read(rm *metricdata.ResourceMetrics, sigs []signal, at time.Time) (snapshot
 func (sig signal) readMetric(sec *section, m metricdata.Metrics) error {
 	n := sig.names
 	countErrors := n.Errors == "" && n.ErrorType != ""
+	countRequests := n.Requests == ""
 	switch {
 	case m.Name == "":
 	case m.Name == n.Duration:
@@ -142,7 +144,9 @@ func (sig signal) readMetric(sec *section, m metricdata.Metrics) error {
 			}
 			for _, dp := range d.DataPoints {
 				s := sec.row(sig.rowName(&dp.Attributes))
-				s.requests += dp.Count
+				if countRequests {
+					s.requests += dp.Count
+				}
 				if countErrors && dp.Attributes.HasValue(n.ErrorType) {
 					s.errors += dp.Count
 				}
@@ -154,14 +158,16 @@ func (sig signal) readMetric(sec *section, m metricdata.Metrics) error {
 			}
 			for _, dp := range d.DataPoints {
 				s := sec.row(sig.rowName(&dp.Attributes))
-				s.requests += dp.Count
+				if countRequests {
+					s.requests += dp.Count
+				}
 				if countErrors && dp.Attributes.HasValue(n.ErrorType) {
 					s.errors += dp.Count
 				}
 				s.hist.add(exponentialHist(dp.Scale, dp.ZeroCount, dp.PositiveBucket.Offset, dp.PositiveBucket.Counts))
 			}
 		}
-	case m.Name == n.Errors:
+	case m.Name == n.Requests || m.Name == n.Errors:
 		d, ok := m.Data.(metricdata.Sum[int64])
 		if !ok {
 			return nil
@@ -170,7 +176,12 @@ func (sig signal) readMetric(sec *section, m metricdata.Metrics) error {
 			return errDelta
 		}
 		for _, dp := range d.DataPoints {
-			sec.row(sig.rowName(&dp.Attributes)).errors += uint64(max(dp.Value, 0))
+			s := sec.row(sig.rowName(&dp.Attributes))
+			if m.Name == n.Requests {
+				s.requests += uint64(max(dp.Value, 0))
+			} else {
+				s.errors += uint64(max(dp.Value, 0))
+			}
 		}
 	case m.Name == n.Active:
 		d, ok := m.Data.(metricdata.Sum[int64])

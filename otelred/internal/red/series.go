@@ -53,7 +53,8 @@ func NewSeries(failed bool, kv ...attribute.KeyValue) *Series {
 }
 
 // Count counts one request of the series, and one error if it failed, in
-// the stripe of stripe (see [Stripe]).
+// the stripe of stripe (see [Stripe]). A Failed series counts requests
+// only: its errors are its requests.
 func (s *Series) Count(stripe uint32, failed bool) {
 	st := s.counts.Load()
 	if st == nil {
@@ -61,7 +62,7 @@ func (s *Series) Count(stripe uint32, failed bool) {
 	}
 	c := st.at(stripe)
 	c.n.Add(1)
-	if failed {
+	if failed && !s.Failed {
 		c.errs.Add(1)
 	}
 }
@@ -75,12 +76,19 @@ func (s *Series) makeCounts() *stripes {
 	return s.counts.Load()
 }
 
-// Counts returns the requests and errors counted so far.
+// Counts returns the requests and errors counted so far. Those of a
+// Failed series are the same number, read once, so that no collection
+// shows a failing series with fewer errors than requests.
 func (s *Series) Counts() (requests, errors int64) {
-	if st := s.counts.Load(); st != nil {
-		return st.sum()
+	st := s.counts.Load()
+	if st == nil {
+		return 0, 0
 	}
-	return 0, 0
+	n, errs := st.sum()
+	if s.Failed {
+		return n, n
+	}
+	return n, errs
 }
 
 // Gauge is an in-flight count with its prebuilt options. It is striped,

@@ -135,6 +135,44 @@ func TestSeriesCountsAreExact(t *testing.T) {
 	}
 }
 
+// TestFailedSeriesErrorsAreItsRequests counts requests of a failing
+// series from many goroutines and reads it while they are counted: every
+// read shows as many errors as requests, so error ratios taken from two
+// collections are exact.
+func TestFailedSeriesErrorsAreItsRequests(t *testing.T) {
+	const goroutines, each = 8, 20000
+	s := NewSeries(true)
+	stop := make(chan struct{})
+	var reads sync.WaitGroup
+	reads.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if n, errs := s.Counts(); errs != n {
+				t.Errorf("read %d errors of %d requests of a failing series", errs, n)
+				return
+			}
+		}
+	})
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for range each {
+				s.Count(Stripe(), true)
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	reads.Wait()
+	if n, errs := s.Counts(); n != goroutines*each || errs != n {
+		t.Errorf("counts = %d requests, %d errors; want %d of each", n, errs, goroutines*each)
+	}
+}
+
 // TestStripesFitGOMAXPROCS checks the stripe count: a power of two, at
 // least twice GOMAXPROCS up to the cap, and each stripe on a cache line
 // of its own.
