@@ -9,6 +9,7 @@ package otelred_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -245,5 +246,66 @@ func TestAllocsWithBodySizes(t *testing.T) {
 				t.Errorf("client: %v allocations per round trip, want 0", got)
 			}
 		})
+	}
+}
+
+// TestAllocsWithAttributes guards WithAttribute: declared and unused, it
+// adds no allocation; set by the handler, or in the client request's
+// context, it adds none once the combination of values has been seen.
+func TestAllocsWithAttributes(t *testing.T) {
+	for _, p := range []otelred.Profile{otelred.Semconv, otelred.Classic} {
+		for _, set := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%v/set=%v", p, set), func(t *testing.T) {
+				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+				defer mp.Shutdown(context.Background())
+				opts := []otelred.Option{otelred.WithMeterProvider(mp), otelred.WithProfile(p), otelred.WithService("shop"),
+					otelred.WithAttribute("tenant"), otelred.WithAttribute("plan", "gold", "free")}
+				mw, err := otelred.New(opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tenants := []string{"acme", "globex", "initech"}
+				i := 0
+				h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+					if set {
+						i++
+						otelred.SetAttribute(w, "tenant", tenants[i%len(tenants)])
+						otelred.SetAttribute(w, "plan", "platinum") // _OTHER
+					}
+				})
+				wrapped := mw(h)
+				req := httptest.NewRequest("GET", "/orders", nil)
+				serve := func(h http.Handler) func() {
+					return func() { h.ServeHTTP(httptest.NewRecorder(), req) }
+				}
+				for range 10 {
+					serve(wrapped)()
+				}
+				bare := testing.AllocsPerRun(500, serve(h))
+				if got := testing.AllocsPerRun(500, serve(wrapped)); got != bare {
+					t.Errorf("server: %v allocations per request with the middleware, %v without", got, bare)
+				}
+
+				tr, err := otelred.NewTransport(roundTripFunc(func(*http.Request) (*http.Response, error) { return okResponse, nil }), opts[1:]...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var reqs []*http.Request
+				for _, tenant := range tenants {
+					ctx := context.Background()
+					if set {
+						ctx = otelred.ContextWithAttribute(otelred.ContextWithAttribute(ctx, "plan", "gold"), "tenant", tenant)
+					}
+					reqs = append(reqs, httptest.NewRequestWithContext(ctx, "GET", "http://api.example/orders", nil))
+				}
+				for _, r := range reqs {
+					tr.RoundTrip(r)
+				}
+				j := 0
+				if got := testing.AllocsPerRun(500, func() { j++; tr.RoundTrip(reqs[j%len(reqs)]) }); got != 0 {
+					t.Errorf("client: %v allocations per round trip, want 0", got)
+				}
+			})
+		}
 	}
 }

@@ -61,6 +61,7 @@ type middleware struct {
 	red.Instruments
 
 	series                     *red.Cache[*red.Series] // by route and seriesCode
+	attrs                      *red.Attributes         // of WithAttribute; nil: none
 	overflowOK, overflowFailed *red.Series
 
 	methods        [2][numMethods]*red.Gauge // in flight by url.scheme (https) and method
@@ -81,7 +82,8 @@ type middleware struct {
 // the method (bits 1 to 8), the connection's scheme and protocol version
 // (bits 9 to 12, 0 where the profile records neither), and whether the
 // handler panicked (bit 0), which is set only where it changes the
-// attributes (error.type).
+// attributes (error.type). Bits 13 to 31 are left for the id of the
+// request's own attribute values (see withValues).
 func seriesCode(status int, method uint8, c conn, panicked bool) uint64 {
 	code := uint64(uint32(int32(status)))<<32 | uint64(c)<<9 | uint64(method)<<1
 	if panicked {
@@ -89,6 +91,10 @@ func seriesCode(status int, method uint8, c conn, panicked bool) uint64 {
 	}
 	return code
 }
+
+// serverAttrShift is where a server series code holds the id of the
+// request's attribute values.
+const serverAttrShift = 13
 
 // unpackSeries is the inverse of seriesCode.
 func unpackSeries(code uint64) (status int, method uint8, c conn, panicked bool) {
@@ -113,7 +119,10 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 	// Writers take stripes in turn: the pool keeps one per P at hand, and
 	// those made one after the other count in different stripes.
 	var made atomic.Uint32
-	m.writers.New = func() any { return &writer{stripe: made.Add(1)} }
+	if m.attrs, err = cfg.attributes(ctor, &m.names); err != nil {
+		return nil, err
+	}
+	m.writers.New = func() any { return &writer{stripe: made.Add(1), attrs: m.attrs} }
 
 	meter := cfg.meter()
 	spec := p.server.spec(p.boundaries)
@@ -204,9 +213,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		code := seriesCode(status, method, c, !served && m.names.ErrorType != "")
 		var s *red.Series
-		if m.byRoute {
+		switch {
+		case rw.hasValues && !withValues(m.attrs, &rw.values, &code, serverAttrShift):
+			s = m.overflowSeries("", code)
+		case m.byRoute:
 			s = h.routedSeries(r, rw, g, route, pattern, code)
-		} else {
+		default:
 			s = m.series.Get(h.routeAfter(r, rw), code)
 		}
 		m.record(r.Context(), s, rw.stripe, status, !served, secs)
@@ -302,6 +314,7 @@ func (m *middleware) newSeries(route string, code uint64) *red.Series {
 		m.names.Status.Int(status),
 	}
 	kv = m.connAttrs(kv, c)
+	kv = m.attrs.Append(kv, attrID(code, serverAttrShift))
 	if failed && m.names.ErrorType != "" {
 		et := "panic"
 		if !panicked {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/otelred/otelred/otelred/internal/red"
 )
 
 // TestSeriesCodeRoundTrips checks that unpackSeries undoes seriesCode,
@@ -14,9 +16,35 @@ func TestSeriesCodeRoundTrips(t *testing.T) {
 		for method := range uint8(numMethods) {
 			for c := range conn(2 * len(protoVersions)) {
 				for _, panicked := range []bool{false, true} {
-					s, m, gotC, p := unpackSeries(seriesCode(status, method, c, panicked))
-					if s != status || m != method || gotC != c || p != panicked {
-						t.Errorf("seriesCode(%d, %d, %d, %v) unpacks to (%d, %d, %d, %v)", status, method, c, panicked, s, m, gotC, p)
+					for _, id := range []uint64{0, 1, red.MaxAttrIDs} {
+						code := seriesCode(status, method, c, panicked) | id<<serverAttrShift
+						s, m, gotC, p := unpackSeries(code)
+						if s != status || m != method || gotC != c || p != panicked || uint64(attrID(code, serverAttrShift)) != id {
+							t.Errorf("seriesCode(%d, %d, %d, %v) with attributes %d unpacks to (%d, %d, %d, %v, %d)",
+								status, method, c, panicked, id, s, m, gotC, p, attrID(code, serverAttrShift))
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestClientCodeRoundTrips checks that unpackClient undoes clientCode for
+// every method, error kind and protocol version, with the id of attribute
+// values beside them.
+func TestClientCodeRoundTrips(t *testing.T) {
+	for _, status := range []int{0, 200, 503, -1, 1 << 20} {
+		for method := range uint8(numMethods) {
+			for kind := range uint8(len(transportErrors)) {
+				for c := conn(0); c < conn(2*len(protoVersions)); c += 2 { // no scheme bit
+					for _, id := range []uint64{0, 1, red.MaxAttrIDs} {
+						code := clientCode(status, method, kind, c) | id<<clientAttrShift
+						s, m, k, gotC := unpackClient(code)
+						if s != status || m != method || k != kind || gotC != c || uint64(attrID(code, clientAttrShift)) != id {
+							t.Errorf("clientCode(%d, %d, %d, %d) with attributes %d unpacks to (%d, %d, %d, %d, %d)",
+								status, method, kind, c, id, s, m, k, gotC, attrID(code, clientAttrShift))
+						}
 					}
 				}
 			}

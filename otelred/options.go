@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otelred/otelred/internal/otelenv"
@@ -49,6 +51,10 @@ type config struct {
 	hosts    []string // nil: any, up to maxHosts
 	// bodySizes records the body-size histograms.
 	bodySizes bool
+	// attrKeys are the per-request attribute keys of WithAttribute, and
+	// attrAllowed the values each allows (nil: any).
+	attrKeys    []string
+	attrAllowed [][]string
 }
 
 // uses marks the options that apply to some constructors only.
@@ -60,16 +66,17 @@ const (
 	usesErrorStatus
 	usesHosts
 	usesBodySizes
+	usesAttributes
 )
 
 // What each constructor takes, besides the options every one does.
 const (
-	forServer    = usesRoute | usesFilter | usesErrorStatus | usesBodySizes
-	forClient    = usesErrorStatus | usesHosts | usesBodySizes
+	forServer    = usesRoute | usesFilter | usesErrorStatus | usesBodySizes | usesAttributes
+	forClient    = usesErrorStatus | usesHosts | usesBodySizes | usesAttributes
 	forOperation = 0
 )
 
-var usesNames = [...]string{"WithRoute", "WithFilter", "WithErrorStatus", "WithHosts", "WithBodySizes"}
+var usesNames = [...]string{"WithRoute", "WithFilter", "WithErrorStatus", "WithHosts", "WithBodySizes", "WithAttribute"}
 
 // newConfig applies opts for the constructor named ctor, which takes the
 // options marked in allowed: an option it does not take is an error, so
@@ -346,4 +353,56 @@ func WithBodySizes() Option {
 		c.bodySizes = true
 		return nil
 	})
+}
+
+// WithAttribute declares key as an attribute that each request may set on
+// its own measurement: a tenant, an API version, a feature flag. A server
+// handler sets it with [SetAttribute], a client request through its
+// context with [ContextWithAttribute]. The key joins the attributes of
+// the duration histogram (and of the body sizes and, in the Classic
+// profile, of the request and error counters) of every request that sets
+// it; requests that do not set it leave it out. In-flight gauges never
+// carry it. Declare each key once, at most four, and none that the
+// profile records itself.
+//
+// Values must be bounded, as routes are: given allowed values, any other
+// value is recorded as "_OTHER"; given none, the distinct combinations of
+// values requests set are bounded by the cardinality limit
+// ([WithCardinalityLimit]), and a request whose combination comes past it
+// is recorded in the overflow series, never in a new one.
+//
+// It applies to [New], [NewServer] (whose handlers reach no writer of
+// otelred's, so only the middleware's requests set values) and
+// [NewTransport].
+func WithAttribute(key string, allowed ...string) Option {
+	return optionFunc(func(c *config) error {
+		c.used |= usesAttributes
+		switch {
+		case key == "":
+			return fmt.Errorf("%w: WithAttribute(\"\"): empty key", ErrInvalidOption)
+		case slices.Contains(c.attrKeys, key):
+			return fmt.Errorf("%w: WithAttribute(%q): declared twice", ErrInvalidOption, key)
+		case len(c.attrKeys) == red.MaxAttributes:
+			return fmt.Errorf("%w: WithAttribute(%q): at most %d keys", ErrInvalidOption, key, red.MaxAttributes)
+		case slices.Contains(allowed, ""):
+			return fmt.Errorf("%w: WithAttribute(%q): an allowed value is empty", ErrInvalidOption, key)
+		}
+		c.attrKeys = append(c.attrKeys, key)
+		c.attrAllowed = append(c.attrAllowed, slices.Clone(allowed))
+		return nil
+	})
+}
+
+// attributes returns the table of the declared per-request attributes of
+// a signal recorded with names (nil when none are declared), or an error
+// when a key is one the signal records itself.
+func (c *config) attributes(ctor string, names *Names) (*red.Attributes, error) {
+	own := []attribute.Key{names.Method, names.Route, names.Status, names.ErrorType, names.Service,
+		names.ServerAddress, names.ServerPort, names.Scheme, names.ProtocolVersion, names.Operation, red.OverflowKey}
+	for _, k := range c.attrKeys {
+		if slices.Contains(own, attribute.Key(k)) {
+			return nil, fmt.Errorf("%w: %s: WithAttribute(%q): the %v profile records %q itself", ErrInvalidOption, ctor, k, c.profile, k)
+		}
+	}
+	return red.NewAttributes(c.attrKeys, c.attrAllowed, c.limit), nil
 }

@@ -34,14 +34,24 @@ const Overflow = "overflow"
 // say, is recorded under the route the router left on the request, or
 // [Unmatched].
 func SetRoute(w http.ResponseWriter, route string) bool {
+	rw := writerOf(w)
+	if rw == nil {
+		return false
+	}
+	rw.route = route
+	return true
+}
+
+// writerOf follows w's Unwrap chain to the writer otelred gave the
+// handler, and returns nil when there is none.
+func writerOf(w http.ResponseWriter) *writer {
 	for {
 		if rw, ok := w.(interface{ red() *writer }); ok {
-			rw.red().route = route
-			return true
+			return rw.red()
 		}
 		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
 		if !ok {
-			return false
+			return nil
 		}
 		w = u.Unwrap()
 	}

@@ -72,6 +72,9 @@ func NewTransport(base http.RoundTripper, opts ...Option) (http.RoundTripper, er
 	if t.Instruments, err = red.NewInstruments(meter, spec); err != nil {
 		return nil, err
 	}
+	if t.attrs, err = cfg.attributes("NewTransport", &t.names); err != nil {
+		return nil, err
+	}
 	// Past maxHosts keys, a host is _OTHER; with a WithHosts list, it is
 	// still checked against the list, so that junk hosts filling the cache
 	// cannot turn a listed host into _OTHER.
@@ -103,20 +106,27 @@ type transport struct {
 	// is recorded as, or "_OTHER".
 	hosts                      *red.Cache[string]
 	series                     *red.Cache[*red.Series] // by host and clientCode
+	attrs                      *red.Attributes         // of WithAttribute; nil: none
 	overflowOK, overflowFailed *red.Series
 	epoch                      time.Time
 }
 
 // clientCode packs what identifies a client series besides its host: the
-// status, the method, the kind of error that replaced a response, and the
-// response's protocol version (a conn without the scheme bit, 0 where the
-// profile does not record it).
+// status (as an int32, in the high half), the kind of error that replaced
+// a response (bits 0 to 3), the method (bits 4 to 7) and the response's
+// protocol version (bits 8 to 11: a conn without the scheme bit, 0 where
+// the profile does not record it). Bits 12 to 31 are left for the id of
+// the request's own attribute values (see withValues).
 func clientCode(status int, method, errKind uint8, c conn) uint64 {
-	return uint64(uint32(int32(status)))<<32 | uint64(c)<<16 | uint64(method)<<8 | uint64(errKind)
+	return uint64(uint32(int32(status)))<<32 | uint64(c)<<8 | uint64(method)<<4 | uint64(errKind)
 }
 
+// clientAttrShift is where a client series code holds the id of the
+// request's attribute values.
+const clientAttrShift = 12
+
 func unpackClient(code uint64) (status int, method, errKind uint8, c conn) {
-	return int(int32(uint32(code >> 32))), uint8(code >> 8), uint8(code), conn(code>>16) & (1<<connBits - 1)
+	return int(int32(uint32(code >> 32))), uint8(code>>4) & 0xf, uint8(code) & 0xf, conn(code>>8) & (1<<connBits - 1)
 }
 
 // The schemes a host is recorded under, for its default port.
@@ -152,7 +162,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else if kind == 0 {
 		kind = transportOther // a RoundTripper that broke its contract
 	}
-	s := t.series.Get(host, clientCode(status, method, kind, c))
+	code := clientCode(status, method, kind, c)
+	var s *red.Series
+	var values red.Values
+	if t.attrs != nil && contextValues(contextOf(req), t.attrs, &values) && !withValues(t.attrs, &values, &code, clientAttrShift) {
+		s = t.overflowSeries("", code)
+	} else {
+		s = t.series.Get(host, code)
+	}
 	t.Duration.Record(contextOf(req), secs, s.Record...)
 	if t.Counting() {
 		s.Count(red.Stripe(), s.Failed || (s.Overflow && (kind != 0 || t.isError(status))))
@@ -222,6 +239,7 @@ func (t *transport) newSeries(host string, code uint64) *red.Series {
 		kv = append(kv, t.names.Status.Int(status))
 	}
 	kv = t.connAttrs(kv, c) // the version only: the client has no Scheme key
+	kv = t.attrs.Append(kv, attrID(code, clientAttrShift))
 	if failed && t.names.ErrorType != "" {
 		et := transportErrors[kind]
 		if kind == 0 {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"reflect"
 	"sync/atomic"
+
+	"github.com/otelred/otelred/otelred/internal/red"
 )
 
 //go:generate go run ./internal/writergen -o writer_gen.go -test writer_gen_test.go
@@ -45,6 +47,12 @@ type writer struct {
 	// body counts what the handler reads of the request body, with
 	// WithBodySizes; pooled with the writer, so that costs no allocation.
 	body countingBody
+	// attrs are the declared per-request attributes (nil: none), and
+	// values what the handler set with SetAttribute; hasValues says it
+	// set some.
+	attrs     *red.Attributes
+	values    red.Values
+	hasValues bool
 }
 
 // countingBody is a request body that counts the bytes read through it.
@@ -65,6 +73,9 @@ func (b *countingBody) Close() error { return b.rc.Close() }
 // optional interfaces.
 func (w *writer) wrap(rw http.ResponseWriter) http.ResponseWriter {
 	w.w, w.status, w.route, w.written, w.body = rw, 0, "", 0, countingBody{}
+	if w.hasValues {
+		w.values, w.hasValues = red.Values{}, false
+	}
 	return w.view(kindOf(rw))
 }
 
