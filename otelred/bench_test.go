@@ -124,3 +124,66 @@ func BenchmarkBodySizes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAttributes serves GET /orders through the Semconv middleware
+// and sends it through the Transport: without WithAttribute ("off"), with
+// a key declared that no request sets ("unused"), and with two keys set on
+// every request, one through an allow-list, over three tenants in turn
+// ("set").
+func BenchmarkAttributes(b *testing.B) {
+	tenants := []string{"acme", "globex", "initech"}
+	for _, mode := range []string{"off", "unused", "set"} {
+		opts := func(mp metric.MeterProvider) []otelred.Option {
+			o := []otelred.Option{otelred.WithMeterProvider(mp)}
+			if mode != "off" {
+				o = append(o, otelred.WithAttribute("tenant"), otelred.WithAttribute("plan", "gold", "free"))
+			}
+			return o
+		}
+		b.Run("server/"+mode, func(b *testing.B) {
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			defer mp.Shutdown(context.Background())
+			mw, err := otelred.New(opts(mp)...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			i := 0
+			h := mw(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				if mode == "set" {
+					i++
+					otelred.SetAttribute(w, "tenant", tenants[i%len(tenants)])
+					otelred.SetAttribute(w, "plan", "gold")
+				}
+			}))
+			req := httptest.NewRequest("GET", "/orders", nil)
+			rec := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(rec, req)
+			}
+		})
+		b.Run("client/"+mode, func(b *testing.B) {
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			defer mp.Shutdown(context.Background())
+			resp := &http.Response{StatusCode: 200, Body: http.NoBody, ProtoMajor: 1, ProtoMinor: 1}
+			tr, err := otelred.NewTransport(roundTripFunc(func(*http.Request) (*http.Response, error) { return resp, nil }), opts(mp)...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var reqs []*http.Request
+			for _, tenant := range tenants {
+				ctx := context.Background()
+				if mode == "set" {
+					ctx = otelred.ContextWithAttribute(otelred.ContextWithAttribute(ctx, "plan", "gold"), "tenant", tenant)
+				}
+				reqs = append(reqs, httptest.NewRequestWithContext(ctx, "GET", "http://api.example/orders", nil))
+			}
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				i++
+				tr.RoundTrip(reqs[i%len(reqs)])
+			}
+		})
+	}
+}

@@ -62,6 +62,11 @@
 // with a hard limit ([WithCardinalityLimit]); what does not fit is recorded
 // in an overflow series, so memory stays bounded and no request is lost.
 //
+// Attributes of a service's own, such as a tenant, are declared up front
+// with [WithAttribute] and set per request with [SetAttribute] (server) or
+// [ContextWithAttribute] (client); their values are bounded by an
+// allow-list or by the same limit.
+//
 // # Middleware ordering
 //
 // The route is read from the request after the wrapped handler returns, so

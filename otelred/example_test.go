@@ -280,3 +280,71 @@ func ExampleNewServer() {
 	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/users/:id,network.protocol.version=1.1,url.scheme=http} count=1
 	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,http.route=unmatched,network.protocol.version=1.1,url.scheme=http} count=1
 }
+
+// A handler adds the tenant it serves to its own request's measurement;
+// the plan key allows three values, and any other is recorded as _OTHER.
+func ExampleSetAttribute() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	red, err := otelred.New(otelred.WithMeterProvider(provider),
+		otelred.WithAttribute("tenant"),
+		otelred.WithAttribute("plan", "free", "pro", "gold"))
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {
+		otelred.SetAttribute(w, "tenant", r.Header.Get("X-Tenant"))
+		otelred.SetAttribute(w, "plan", r.Header.Get("X-Plan"))
+	})
+	handler := red(mux)
+
+	for _, who := range [][2]string{{"acme", "gold"}, {"acme", "gold"}, {"globex", "platinum"}, {"", ""}} {
+		req := httptest.NewRequest("GET", "/orders", nil)
+		req.Header.Set("X-Tenant", who[0])
+		req.Header.Set("X-Plan", who[1])
+		handler.ServeHTTP(httptest.NewRecorder(), req)
+	}
+
+	testsupport.PrintPoints(reader)
+	// Output:
+	// http.server.active_requests{http.request.method=GET,url.scheme=http} 0
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/orders,network.protocol.version=1.1,plan=_OTHER,tenant=globex,url.scheme=http} count=1
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/orders,network.protocol.version=1.1,plan=gold,tenant=acme,url.scheme=http} count=2
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/orders,network.protocol.version=1.1,url.scheme=http} count=1
+}
+
+// A client request carries its tenant in its context to the Transport.
+func ExampleContextWithAttribute() {
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer provider.Shutdown(context.Background())
+
+	backend := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer backend.Close()
+	rt, err := otelred.NewTransport(nil, otelred.WithMeterProvider(provider), otelred.WithAttribute("tenant"),
+		otelred.WithHosts("127.0.0.1"))
+	if err != nil {
+		panic(err)
+	}
+	client := &http.Client{Transport: rt}
+
+	ctx := otelred.ContextWithAttribute(context.Background(), "tenant", "acme")
+	req, err := http.NewRequestWithContext(ctx, "GET", backend.URL+"/stock", nil)
+	if err != nil {
+		panic(err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+
+	for _, line := range testsupport.Points(reader) {
+		fmt.Println(strings.Replace(line, backend.URL[len("http://127.0.0.1:"):], "<port>", 1))
+	}
+	// Output:
+	// http.client.request.duration{http.request.method=GET,http.response.status_code=200,network.protocol.version=1.1,server.address=127.0.0.1,server.port=<port>,tenant=acme} count=1
+}
