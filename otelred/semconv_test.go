@@ -47,12 +47,10 @@ func (p point) status() int64              { v, _ := p.Value(semconv.HTTPRespons
 // no response.
 var transportErrors = []string{"canceled", "timeout", "connection_refused", "connection_reset", "dns", "tls", "_OTHER"}
 
-// requirements lists every instrument the Semconv profile records for
-// which a convention exists. Operations (operation.duration and
-// operation.active) have none: the conventions define no instrument for
-// work in general.
-var requirements = []requirement{
-	{
+// serverRequest and clientRequest are the requirements of the duration of
+// a server and of a client request; the body sizes share them.
+var (
+	serverRequest = requirement{
 		instrument: httpconv.ServerRequestDuration{}.Name(),
 		required:   []attribute.Key{semconv.HTTPRequestMethodKey, semconv.URLSchemeKey},
 		conditional: map[attribute.Key]func(point) bool{
@@ -70,12 +68,8 @@ var requirements = []requirement{
 			semconv.NetworkProtocolVersionKey: {"1.0", "1.1", "2", "3"},
 		},
 		withRecommended: func(point) bool { return true },
-	},
-	{
-		instrument: httpconv.ServerActiveRequests{}.Name(),
-		required:   []attribute.Key{semconv.HTTPRequestMethodKey, semconv.URLSchemeKey},
-	},
-	{
+	}
+	clientRequest = requirement{
 		instrument: httpconv.ClientRequestDuration{}.Name(),
 		required:   []attribute.Key{semconv.HTTPRequestMethodKey, semconv.ServerAddressKey, semconv.ServerPortKey},
 		conditional: map[attribute.Key]func(point) bool{
@@ -93,10 +87,35 @@ var requirements = []requirement{
 		},
 		// The version is the response's: none without one.
 		withRecommended: func(p point) bool { return p.has(semconv.HTTPResponseStatusCodeKey) },
-	},
+	}
+)
+
+// named is r for the instrument name, whose attributes the conventions
+// define as r's.
+func named(r requirement, name string) requirement {
+	r.instrument = name
+	return r
 }
 
-// TestSemconvRequirements serves and sends requests of every kind (success,
+// requirements lists every instrument the Semconv profile records for
+// which a convention exists, body sizes included. Operations
+// (operation.duration and operation.active) have none: the conventions
+// define no instrument for work in general.
+var requirements = []requirement{
+	serverRequest,
+	named(serverRequest, httpconv.ServerRequestBodySize{}.Name()),
+	named(serverRequest, httpconv.ServerResponseBodySize{}.Name()),
+	{
+		instrument: httpconv.ServerActiveRequests{}.Name(),
+		required:   []attribute.Key{semconv.HTTPRequestMethodKey, semconv.URLSchemeKey},
+	},
+	clientRequest,
+	named(clientRequest, httpconv.ClientRequestBodySize{}.Name()),
+	named(clientRequest, httpconv.ClientResponseBodySize{}.Name()),
+}
+
+// TestSemconvRequirements serves and sends requests of every kind, with
+// body sizes on (success,
 // 4xx, 5xx, panic, unmatched, over HTTP/1.1 in the clear and HTTP/2 over
 // TLS, and a client request that gets no response), then walks the
 // requirements of each instrument over every data point recorded.
@@ -104,7 +123,7 @@ func TestSemconvRequirements(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { mp.Shutdown(context.Background()) })
-	mw, err := otelred.New(otelred.WithMeterProvider(mp))
+	mw, err := otelred.New(otelred.WithMeterProvider(mp), otelred.WithBodySizes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +155,7 @@ func TestSemconvRequirements(t *testing.T) {
 	refused.Close()
 	clients := map[*httptest.Server]*http.Client{}
 	for _, s := range []*httptest.Server{plain, secure} {
-		tr, err := otelred.NewTransport(s.Client().Transport, otelred.WithMeterProvider(mp))
+		tr, err := otelred.NewTransport(s.Client().Transport, otelred.WithMeterProvider(mp), otelred.WithBodySizes())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,6 +183,10 @@ func TestSemconvRequirements(t *testing.T) {
 		for _, m := range sm.Metrics {
 			switch d := m.Data.(type) {
 			case metricdata.Histogram[float64]:
+				for _, dp := range d.DataPoints {
+					points[m.Name] = append(points[m.Name], point{dp.Attributes})
+				}
+			case metricdata.Histogram[int64]:
 				for _, dp := range d.DataPoints {
 					points[m.Name] = append(points[m.Name], point{dp.Attributes})
 				}
