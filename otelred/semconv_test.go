@@ -114,11 +114,11 @@ var requirements = []requirement{
 	named(clientRequest, httpconv.ClientResponseBodySize{}.Name()),
 }
 
-// TestSemconvRequirements serves and sends requests of every kind, with
-// body sizes on (success,
-// 4xx, 5xx, panic, unmatched, over HTTP/1.1 in the clear and HTTP/2 over
-// TLS, and a client request that gets no response), then walks the
-// requirements of each instrument over every data point recorded.
+// TestSemconvRequirements serves and sends requests of every kind
+// (success, 4xx, 5xx, panic, unmatched, over HTTP/1.1 in the clear and
+// HTTP/2 over TLS, and a client request that gets no response), with body
+// sizes on, then walks the requirements of each instrument over every
+// data point recorded.
 func TestSemconvRequirements(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
