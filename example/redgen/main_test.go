@@ -33,9 +33,10 @@ var committed = []struct {
 		},
 	},
 	{
-		args: []string{"-config", "../slo.yaml", "-native", "-tests", ""},
+		args: []string{"-config", "../slo.yaml", "-native"},
 		files: map[string]string{
 			"-rules":     "../prometheus/rules-native.yml",
+			"-tests":     "../prometheus/rules-native_test.yml",
 			"-dashboard": "../grafana/testdata/red-dashboard-native.json",
 		},
 	},

@@ -3,6 +3,7 @@ package gen
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
@@ -163,31 +164,35 @@ func TestPromtoolTestsCatchWrongThresholds(t *testing.T) {
 		{"thresholds 10% too high miss the alerts at 1.05 times", 1.1, "fires a"},
 		{"thresholds 10% too low fire at 0.95 times", 0.9, "fires nothing"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			rules, tests := writeRules(t, exampleConfig(t))
-			data, err := os.ReadFile(rules)
-			if err != nil {
-				t.Fatal(err)
-			}
-			bad := factorRE.ReplaceAllStringFunc(string(data), func(s string) string {
-				f := factorRE.FindStringSubmatch(s)[1]
-				v, _ := strconv.ParseFloat(f, 64)
-				return "> (" + num(v*tc.scale) + " * "
+		for _, native := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/native=%v", tc.name, native), func(t *testing.T) {
+				t.Parallel()
+				c := exampleConfig(t)
+				c.Native = native
+				rules, tests := writeRules(t, c)
+				data, err := os.ReadFile(rules)
+				if err != nil {
+					t.Fatal(err)
+				}
+				bad := factorRE.ReplaceAllStringFunc(string(data), func(s string) string {
+					f := factorRE.FindStringSubmatch(s)[1]
+					v, _ := strconv.ParseFloat(f, 64)
+					return "> (" + num(v*tc.scale) + " * "
+				})
+				if err := os.WriteFile(rules, []byte(bad), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				out, err := runPromtool(t, "test", "rules", tests)
+				if err == nil {
+					t.Fatalf("promtool test rules passed with thresholds scaled by %v", tc.scale)
+				}
+				// Every burn-rate scenario of that kind must fail: 4 window
+				// pairs for each of the 3 objectives.
+				if n := strings.Count(out, "name: ") - strings.Count(out, "name: "+"requests that matched"); n < 12 || !strings.Contains(out, tc.want) {
+					t.Fatalf("%d failed scenarios, want 12 or more that %s:\n%s", n, tc.want, out)
+				}
 			})
-			if err := os.WriteFile(rules, []byte(bad), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			out, err := runPromtool(t, "test", "rules", tests)
-			if err == nil {
-				t.Fatalf("promtool test rules passed with thresholds scaled by %v", tc.scale)
-			}
-			// Every burn-rate scenario of that kind must fail: 4 window
-			// pairs for each of the 3 objectives.
-			if n := strings.Count(out, "name: ") - strings.Count(out, "name: "+"requests that matched"); n < 12 || !strings.Contains(out, tc.want) {
-				t.Fatalf("%d failed scenarios, want 12 or more that %s:\n%s", n, tc.want, out)
-			}
-		})
+		}
 	}
 }
 

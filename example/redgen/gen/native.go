@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -25,15 +26,45 @@ import (
 // native-histogram support in recording rules.
 //
 // promtool 2.42, the version Debian ships, cannot write a native histogram
-// in a unit test's input series (the {{schema:...}} notation came later),
-// so [Tests] returns errNativeTests: the rules are linted with promtool
-// check rules and run against a real Prometheus instead.
+// in a unit test's input series (the {{schema:...}} notation came later).
+// So [Tests] feeds the alerts the SLIs the recording rules would record
+// (see nativeSLIs), and the recording rules themselves are linted with
+// promtool check rules and run against a real Prometheus.
 
 // nativeDurationDesc describes the duration panel of native histograms.
 const nativeDurationDesc = "Request duration percentiles per service and route, from native histograms: interpolated within one bucket, whose width is a fixed fraction of its bound (about 9% at scale 3, 2.7‰ at scale 8), wherever the durations lie."
 
-// errNativeTests is what [Tests] returns for native histograms.
-var errNativeTests = fmt.Errorf("%w: Native: promtool 2.42 cannot write native histograms in a unit test's input series; lint the rules with promtool check rules and run them against a Prometheus that scrapes native histograms", ErrInvalidConfig)
+// nativeSLIs are the SLIs of objective s of kind k as the recording rules
+// record them in native mode, for the alerts' unit tests: a share bad of
+// the requests failed (or were slow) over the last longHours of the
+// test's 3 days, and none before, so an SLI over a window of w hours is
+// bad × min(1, longHours / w). They are sampled every minute, as the
+// explicit scenarios are, and the alerts read them as they would read
+// recorded ones.
+func (m *plan) nativeSLIs(k kind, s scope, bad, longHours float64) []series {
+	labels := []string{m.svc + "=" + quote(m.testService())}
+	if !s.global() {
+		labels = append(labels, m.n.route+"="+quote(s.route))
+	}
+	var ss []series
+	for _, w := range sliWindows {
+		v := bad * min(1, longHours/windowHours(w))
+		ss = append(ss, series{k.record + w + "{" + strings.Join(labels, ", ") + "}", fmt.Sprintf("%s+0x%d", fnum(v), testMinutes)})
+	}
+	return ss
+}
+
+// windowHours is the length of an SLI window ("5m", "6h", "1d") in hours.
+func windowHours(w string) float64 {
+	n, _ := strconv.ParseFloat(w[:len(w)-1], 64)
+	switch w[len(w)-1] {
+	case 'm':
+		return n / 60
+	case 'd':
+		return n * 24
+	}
+	return n
+}
 
 // useNative names the native histograms of every signal.
 func (m *plan) useNative() {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/otelred/otelred/views"
 )
 
@@ -145,9 +147,44 @@ func TestNativeConfig(t *testing.T) {
 			t.Errorf("Validate() = %v, want an error about the boundaries", err)
 		}
 	})
-	t.Run("no unit tests", func(t *testing.T) {
-		if _, err := Tests(c, "rules.yml"); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "promtool 2.42") {
-			t.Errorf("Tests() = %v, want an error that says why", err)
+	t.Run("unit tests feed the alerts the recorded SLIs", func(t *testing.T) {
+		b, err := Tests(c, "rules.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f testFile
+		if err := yaml.Unmarshal(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		// 4 window pairs at 1.05 and 0.95 times their burn rate, for each
+		// of the example's 3 objectives.
+		if len(f.Tests) != 24 {
+			t.Errorf("%d scenarios, want 24", len(f.Tests))
+		}
+		for _, g := range f.Tests {
+			if len(g.InputSeries) != len(sliWindows) || len(g.PromqlExprTest) != 0 {
+				t.Errorf("%s: %d input series and %d expression tests, want one SLI per window and none", g.Name, len(g.InputSeries), len(g.PromqlExprTest))
+			}
+			for _, in := range g.InputSeries {
+				if !strings.HasPrefix(in.Series, "otelred:sli_") {
+					t.Errorf("%s: input %s is not a recorded SLI", g.Name, in.Series)
+				}
+			}
 		}
 	})
+}
+
+// TestNativeAlertsPassPromtoolTests runs the unit tests of the alerts of
+// every variant in native mode.
+func TestNativeAlertsPassPromtoolTests(t *testing.T) {
+	promtool(t)
+	for _, v := range nativeVariants(t) {
+		t.Run(v.name, func(t *testing.T) {
+			t.Parallel()
+			_, tests := writeRules(t, v.c)
+			if out, err := runPromtool(t, "test", "rules", tests); err != nil {
+				t.Fatalf("promtool test rules: %v\n%s", err, out)
+			}
+		})
+	}
 }
