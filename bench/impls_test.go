@@ -170,16 +170,24 @@ func withSlok(_ testing.TB, mux *http.ServeMux, _ int) http.Handler {
 // It does not wrap the writer: it records the attribute set otelred's
 // Semconv profile records for the status it knows mux writes.
 func withFloor(tb testing.TB, mux *http.ServeMux, status int) http.Handler {
-	hist, err := newProvider(tb).Meter("floor").Float64Histogram("http.server.request.duration",
+	return floorOn(tb, newProvider(tb), mux, status)
+}
+
+// floorOn is withFloor on the MeterProvider mp.
+func floorOn(tb testing.TB, mp metric.MeterProvider, mux *http.ServeMux, status int) http.Handler {
+	hist, err := mp.Meter("floor").Float64Histogram("http.server.request.duration",
 		metric.WithUnit("s"), metric.WithExplicitBucketBoundaries(buckets...))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// The attributes otelred's Semconv profile records for this request.
+	// The attributes otelred's Semconv profile records for this request,
+	// an HTTP/1.1 request in the clear (as httptest.NewRequest makes).
 	kv := []attribute.KeyValue{
 		attribute.String("http.request.method", http.MethodGet),
 		attribute.String("http.route", route),
 		attribute.Int("http.response.status_code", status),
+		attribute.String("network.protocol.version", "1.1"),
+		attribute.String("url.scheme", "http"),
 	}
 	if status >= http.StatusInternalServerError {
 		kv = append(kv, attribute.String("error.type", strconv.Itoa(status)))
