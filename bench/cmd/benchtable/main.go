@@ -528,6 +528,18 @@ func (r *report) targets() {
 			check(fmt.Sprintf("%s parallel: ns/op at -cpu %d ≤ at -cpu %d", im, cpus[len(cpus)-1], cpus[0]),
 				fmt.Sprintf("%.2f×", two/one), two <= one)
 		}
+		// Nothing shared on the request path but the SDK's own writes:
+		// with every CPU serving, otelred adds no more than 1.2 times what
+		// the SDK floor adds.
+		c := cpus[len(cpus)-1]
+		added := func(im string) float64 {
+			return r.s.median(key{"ServerParallel", im, c}, "ns/op") - r.s.median(key{"ServerParallel", bare, c}, "ns/op")
+		}
+		for _, im := range []string{otelred, classic, classicIn} {
+			if a, f := added(im), added(floor); !math.IsNaN(a) && !math.IsNaN(f) {
+				check(fmt.Sprintf("%s parallel at -cpu %d: added ≤ 1.2× otelfloor's", im, c), ratio(a, f)+"×", f > 0 && a <= 1.2*f)
+			}
+		}
 	}
 	if cpus := r.s.cpus("Scrape"); len(cpus) > 0 {
 		c := cpus[len(cpus)-1]
