@@ -145,9 +145,9 @@ type Config struct {
 	// The zero value means off. No environment variable sets it.
 	RuntimeMetrics bool `json:"runtime_metrics,omitempty" yaml:"runtime_metrics,omitempty"`
 
-	// OtelhttpMetrics keeps otelhttp's own duration histograms, for a
-	// service that also wraps its handlers or clients in otelhttp: [Setup]
-	// then registers [views.Otelhttp] with Boundaries, which re-buckets them
+	// OtelhttpMetrics keeps otelhttp's own duration and body-size
+	// histograms, for a service that also wraps its handlers or clients in
+	// otelhttp: [Setup] then registers [views.Otelhttp] with Boundaries, which re-buckets them
 	// and removes their request-derived attributes. Without it, Setup's
 	// [views.RED] drops them, since otelred records the same requests and
 	// every rate over the shared Prometheus family would count each request

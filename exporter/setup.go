@@ -36,8 +36,8 @@ type Provider struct {
 
 // Setup builds, in one call, a MeterProvider with otelred's RED views (the
 // Naming profile's duration histograms with Boundaries, or as native
-// histograms with [Config.Histogram] "native", and otelhttp's duration
-// histograms dropped unless [Config.OtelhttpMetrics]; see [views.RED] and
+// histograms with [Config.Histogram] "native", and otelhttp's duration and
+// body-size histograms dropped unless [Config.OtelhttpMetrics]; see [views.RED] and
 // [views.Exponential]), the resource, and a reader for every exporter cfg
 // lists, after applying the environment to cfg ([Config.WithEnv]); with
 // [Config.RuntimeMetrics], it starts the Go runtime metrics on that

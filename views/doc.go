@@ -115,10 +115,10 @@
 // twice, and two streams trimmed to the same labels (a [Keep] by name, which
 // reaches both scopes) are the same series twice, which fails the whole
 // scrape ("was collected before with the same name and label values").
-// That is why [RED] drops otelhttp's two duration histograms: a service
-// that registers it (or uses exporter.Setup, which does) and keeps otelhttp
-// for traces counts each request once. [WithoutOtelhttp] drops the
-// body-size histograms as well. To keep otelhttp's durations beside
+// That is why [RED] drops otelhttp's duration and body-size histograms: a
+// service that registers it (or uses exporter.Setup, which does) and keeps
+// otelhttp for traces counts each request once. [WithoutOtelhttp] drops
+// every instrument otelhttp creates. To keep otelhttp's histograms beside
 // otelred's, register [Otelhttp]'s views too, and tell the two apart by
 // scope in every query.
 package views

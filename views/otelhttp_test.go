@@ -8,18 +8,20 @@ import (
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
 
-// TestREDDropsOtelhttpDurations serves and sends requests through real
+// TestREDDropsOtelhttpHistograms serves and sends requests through real
 // otelhttp on a provider with RED's views, and checks which of otelhttp's
-// instruments are recorded: by RED alone, not its two durations (otelred
-// records those requests); with Otelhttp's views registered before or
-// after RED's, the durations with Otelhttp's buckets.
-func TestREDDropsOtelhttpDurations(t *testing.T) {
+// instruments are recorded: by RED alone, none of its durations and body
+// sizes (otelred records those requests); with Otelhttp's views registered
+// before or after RED's, the durations with Otelhttp's buckets, and the
+// body sizes without the Host-derived server.address.
+func TestREDDropsOtelhttpHistograms(t *testing.T) {
 	red := must(views.RED(otelred.Semconv, nil))
 	oh := must(views.Otelhttp([]float64{1, 2, 4}))
 	for _, tc := range []struct {
@@ -62,9 +64,19 @@ func TestREDDropsOtelhttpDurations(t *testing.T) {
 					t.Errorf("otelhttp's %s = %+v, want one series of %d requests in buckets [1 2 4]", name, dp, n)
 				}
 			}
-			// The body sizes are otelhttp's own business: RED leaves them.
-			if _, ok := got[stream{otelhttp.ScopeName, "http.server.response.body.size"}]; !ok {
-				t.Error("otelhttp's http.server.response.body.size is gone")
+			for _, name := range []string{"http.server.request.body.size", "http.server.response.body.size", "http.client.request.body.size"} {
+				m, ok := got[stream{otelhttp.ScopeName, name}]
+				if ok != tc.durations {
+					t.Errorf("otelhttp's %s recorded = %v, want %v", name, ok, tc.durations)
+					continue
+				}
+				if !ok {
+					continue
+				}
+				dps := m.Data.(metricdata.Histogram[int64]).DataPoints
+				if len(dps) != 1 || dps[0].Count != n || dps[0].Attributes.HasValue("server.address") {
+					t.Errorf("otelhttp's %s = %+v, want one series of %d requests without server.address", name, dps, n)
+				}
 			}
 		})
 	}

@@ -51,15 +51,19 @@ func Duration(p otelred.Profile, boundaries []float64) (metric.View, error) {
 // any [Drop] or [Keep] view (see "View precedence" in the package
 // documentation).
 //
-// RED also drops otelhttp's server and client duration histograms
-// (http.server.request.duration and http.client.request.duration in
-// otelhttp's scope): otelred records the same requests, with bounded
-// attributes, and a service that keeps otelhttp for its traces would
-// otherwise count each request twice in every rate and error ratio over
-// the Prometheus family both land in. To keep otelhttp's durations too,
-// register the views of [Otelhttp] as well, before or after RED's: an
-// instrument that RED's drop view and another view both match is recorded
-// as the other view says.
+// RED also drops otelhttp's histograms, in otelhttp's scope: the server
+// and client durations (http.server.request.duration and
+// http.client.request.duration) and body sizes
+// (http.server.request.body.size, http.server.response.body.size and
+// http.client.request.body.size). otelred records the same requests, with
+// bounded attributes ([otelred.WithBodySizes] for the sizes), and a service
+// that keeps otelhttp for its traces would otherwise count each request
+// twice in every sum over the Prometheus family both land in, and record
+// otelhttp's server.address, which comes from the client's Host header.
+// To keep otelhttp's histograms too, register the views of [Otelhttp] (or
+// [OtelhttpWithoutBodySize]) as well, before or after RED's: an instrument
+// that RED's drop view and another view both match is recorded as the
+// other view says.
 //
 // By default (nil boundaries), the profile's [Default] boundaries are used.
 // Errors are those of [Duration].
@@ -77,7 +81,7 @@ func RED(p otelred.Profile, boundaries []float64) ([]metric.View, error) {
 
 // durationViews returns the views that give agg to otelred's client and
 // operation duration histograms of profile p, and to otelredgrpc's, and
-// that drop otelhttp's duration histograms.
+// that drop otelhttp's histograms.
 func durationViews(p otelred.Profile, agg metric.Aggregation) []metric.View {
 	var vs []metric.View
 	for _, name := range []string{p.ClientNames().Duration, p.OperationNames().Duration} {
@@ -90,7 +94,7 @@ func durationViews(p otelred.Profile, agg metric.Aggregation) []metric.View {
 		metric.Instrument{Name: otelredgrpcDuration, Scope: instrumentation.Scope{Name: otelredgrpcScope}},
 		metric.Stream{Aggregation: agg},
 	))
-	for _, name := range []string{otelhttpServerDuration, otelhttpClientDuration} {
+	for _, name := range otelhttpHistograms {
 		// The stream is renamed so that it never shares the SDK's cache
 		// entry with a stream of another view of the same instrument:
 		// under its own name, the first view registered would decide for
@@ -175,6 +179,10 @@ const (
 	otelhttpServerResponseBody = "http.server.response.body.size"
 	otelhttpClientRequestBody  = "http.client.request.body.size"
 )
+
+// otelhttpHistograms are the instruments of otelhttp that [RED] drops.
+var otelhttpHistograms = []string{otelhttpServerDuration, otelhttpClientDuration,
+	otelhttpServerRequestBody, otelhttpServerResponseBody, otelhttpClientRequestBody}
 
 // otelhttpFilter removes the attribute keys [Otelhttp] documents: everything
 // otelhttp derives from the request's Host header, URL, peer address or
