@@ -162,14 +162,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	} else if kind == 0 {
 		kind = transportOther // a RoundTripper that broke its contract
 	}
-	code := clientCode(status, method, kind, c)
-	var s *red.Series
-	var values red.Values
-	if t.attrs != nil && contextValues(contextOf(req), t.attrs, &values) && !withValues(t.attrs, &values, &code, clientAttrShift) {
-		s = t.overflowSeries("", code)
-	} else {
-		s = t.series.Get(host, code)
-	}
+	s := t.seriesOf(req, host, clientCode(status, method, kind, c))
 	t.Duration.Record(contextOf(req), secs, s.Record...)
 	if t.Counting() {
 		s.Count(red.Stripe(), s.Failed || (s.Overflow && (kind != 0 || t.isError(status))))
@@ -178,6 +171,18 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.recordSizes(req, resp, err, s)
 	}
 	return resp, err
+}
+
+// seriesOf finds the series of a request sent to host with code, and with
+// the attribute values its context holds when the Transport declared keys.
+func (t *transport) seriesOf(req *http.Request, host string, code uint64) *red.Series {
+	if t.attrs != nil {
+		var v red.Values
+		if contextValues(contextOf(req), t.attrs, &v) && !withValues(t.attrs, &v, &code, clientAttrShift) {
+			return t.overflowSeries("", code)
+		}
+	}
+	return t.series.Get(host, code)
 }
 
 // recordSizes records the body sizes a request and its response declare,

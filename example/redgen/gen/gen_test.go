@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,10 +136,12 @@ func TestCommittedRulesPassPromtool(t *testing.T) {
 	}
 }
 
+// TestGeneratedRulesPassPromtool lints the rules of every variant, explicit
+// and native, and runs their unit tests.
 func TestGeneratedRulesPassPromtool(t *testing.T) {
 	promtool(t)
-	for _, v := range variants(t) {
-		t.Run(v.name, func(t *testing.T) {
+	for _, v := range slices.Concat(variants(t), nativeVariants(t)) {
+		t.Run(fmt.Sprintf("%s/native=%v", v.name, v.c.Native), func(t *testing.T) {
 			t.Parallel()
 			rules, tests := writeRules(t, v.c)
 			if out, err := runPromtool(t, "check", "rules", "--lint-fatal", rules); err != nil {

@@ -173,18 +173,3 @@ func TestNativeConfig(t *testing.T) {
 		}
 	})
 }
-
-// TestNativeAlertsPassPromtoolTests runs the unit tests of the alerts of
-// every variant in native mode.
-func TestNativeAlertsPassPromtoolTests(t *testing.T) {
-	promtool(t)
-	for _, v := range nativeVariants(t) {
-		t.Run(v.name, func(t *testing.T) {
-			t.Parallel()
-			_, tests := writeRules(t, v.c)
-			if out, err := runPromtool(t, "test", "rules", tests); err != nil {
-				t.Fatalf("promtool test rules: %v\n%s", err, out)
-			}
-		})
-	}
-}

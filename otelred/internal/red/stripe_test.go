@@ -1,6 +1,7 @@
 package red
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -91,85 +92,54 @@ func TestGaugeReadWhileCountingIsNeverNegative(t *testing.T) {
 
 // TestSeriesCountsAreExact counts requests and errors from many goroutines
 // in random stripes, and reads them while they are counted: errors never
-// exceed requests, and the totals are exact.
+// exceed requests (and, in a series where every request fails, always
+// equal them, so error ratios taken from two collections are exact), and
+// the totals are exact.
 func TestSeriesCountsAreExact(t *testing.T) {
 	const goroutines, each = 8, 20000
-	s := NewSeries(false)
-	stop := make(chan struct{})
-	var reads sync.WaitGroup
-	reads.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+	for _, failing := range []bool{false, true} {
+		t.Run(fmt.Sprintf("failing=%v", failing), func(t *testing.T) {
+			fails := func(w, i int) bool { return failing || (w+i)%3 == 0 }
+			s := NewSeries(failing)
+			stop := make(chan struct{})
+			var reads sync.WaitGroup
+			reads.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					if n, errs := s.Counts(); errs > n || (failing && errs != n) {
+						t.Errorf("read %d errors of %d requests", errs, n)
+						return
+					}
+				}
+			})
+			var wg sync.WaitGroup
+			for w := range goroutines {
+				wg.Go(func() {
+					for i := range each {
+						s.Count(Stripe(), fails(w, i))
+					}
+				})
 			}
-			if n, errs := s.Counts(); errs > n {
-				t.Errorf("read %d errors of %d requests", errs, n)
-				return
+			wg.Wait()
+			close(stop)
+			reads.Wait()
+			n, errs := s.Counts()
+			var wantErrs int64
+			for w := range goroutines {
+				for i := range each {
+					if fails(w, i) {
+						wantErrs++
+					}
+				}
 			}
-		}
-	})
-	var wg sync.WaitGroup
-	for w := range goroutines {
-		wg.Go(func() {
-			for i := range each {
-				s.Count(Stripe(), (w+i)%3 == 0)
-			}
-		})
-	}
-	wg.Wait()
-	close(stop)
-	reads.Wait()
-	n, errs := s.Counts()
-	var wantErrs int64
-	for w := range goroutines {
-		for i := range each {
-			if (w+i)%3 == 0 {
-				wantErrs++
-			}
-		}
-	}
-	if n != goroutines*each || errs != wantErrs {
-		t.Errorf("counts = %d requests, %d errors; want %d, %d", n, errs, goroutines*each, wantErrs)
-	}
-}
-
-// TestFailedSeriesErrorsAreItsRequests counts requests of a failing
-// series from many goroutines and reads it while they are counted: every
-// read shows as many errors as requests, so error ratios taken from two
-// collections are exact.
-func TestFailedSeriesErrorsAreItsRequests(t *testing.T) {
-	const goroutines, each = 8, 20000
-	s := NewSeries(true)
-	stop := make(chan struct{})
-	var reads sync.WaitGroup
-	reads.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if n, errs := s.Counts(); errs != n {
-				t.Errorf("read %d errors of %d requests of a failing series", errs, n)
-				return
-			}
-		}
-	})
-	var wg sync.WaitGroup
-	for range goroutines {
-		wg.Go(func() {
-			for range each {
-				s.Count(Stripe(), true)
+			if n != goroutines*each || errs != wantErrs {
+				t.Errorf("counts = %d requests, %d errors; want %d, %d", n, errs, goroutines*each, wantErrs)
 			}
 		})
-	}
-	wg.Wait()
-	close(stop)
-	reads.Wait()
-	if n, errs := s.Counts(); n != goroutines*each || errs != n {
-		t.Errorf("counts = %d requests, %d errors; want %d of each", n, errs, goroutines*each)
 	}
 }
 
