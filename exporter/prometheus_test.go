@@ -137,7 +137,7 @@ func TestPrometheusOptions(t *testing.T) {
 	}{
 		{
 			name:    "by default, no scope labels and a target_info",
-			want:    []string{count + `http_request_method="GET",`, `target_info{service_name="shop",`},
+			want:    []string{count + `http_request_method="GET",`, `target_info{service_instance_id="`, `",service_name="shop",`},
 			notWant: []string{"otel_scope_"},
 		},
 		{
@@ -242,13 +242,16 @@ var (
 	finiteBucket = regexp.MustCompile(`(?m)^(\w+_bucket\{.*le="[0-9.e+-]+"\}) \d+$`)
 	sum          = regexp.MustCompile(`(?m)^(\w+_sum\{.*\}) \S+$`)
 	sdkVersion   = regexp.MustCompile(`telemetry_sdk_version="[^"]*"`)
+	instanceUUID = regexp.MustCompile(`service_instance_id="[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"`)
 )
 
 // normalize replaces what varies from run to run: durations decide the
-// finite buckets and the sums; the SDK version changes with go.mod.
+// finite buckets and the sums; the SDK version changes with go.mod; the
+// default service.instance.id is a new random UUID at every Setup.
 func normalize(s string) string {
 	s = finiteBucket.ReplaceAllString(s, "$1 <n>")
 	s = sum.ReplaceAllString(s, "$1 <seconds>")
+	s = instanceUUID.ReplaceAllString(s, `service_instance_id="<uuid>"`)
 	return sdkVersion.ReplaceAllString(s, `telemetry_sdk_version="<version>"`)
 }
 
