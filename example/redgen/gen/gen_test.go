@@ -291,20 +291,21 @@ func TestQueries(t *testing.T) {
 			t.Errorf("%s: $service not substituted: %s", q.Source, q.Expr)
 		}
 	}
-	// 5 RED rules, 3 for each of the client, the operations and gRPC, 7
-	// windows for 3 objectives, 2 alerts for each.
-	if want := 5 + 3*3 + 7*3 + 2*3; rules != want {
+	// 5 RED rules, 3 for the fleet, 3 for each of the client, the
+	// operations and gRPC, 7 windows for 3 objectives, 2 alerts for each.
+	if want := 5 + 3 + 3*3 + 7*3 + 2*3; rules != want {
 		t.Errorf("%d rule expressions, want %d", rules, want)
 	}
-	// Rate, errors, 3 percentiles, in-flight, 3 SLIs, 3 budgets, 4 burn
-	// rates for availability and 8 for latency; rate, errors and 2
-	// percentiles for each of the client, the operations and gRPC, and
-	// in-flight for the last two; goroutines, memory (2) and allocations.
-	if want := 1 + 1 + 3 + 1 + 3 + 3 + 4 + 8 + 4*3 + 2 + 4; panels != want {
+	// Rate, errors, 3 percentiles, the fleet's 3, in-flight, 3 SLIs, 3
+	// budgets, 4 burn rates for availability and 8 for latency; rate,
+	// errors and 2 percentiles for each of the client, the operations and
+	// gRPC, and in-flight for the last two; goroutines, memory (2) and
+	// allocations.
+	if want := 1 + 1 + 3 + 3 + 1 + 3 + 3 + 4 + 8 + 4*3 + 2 + 4; panels != want {
 		t.Errorf("%d panel expressions, want %d", panels, want)
 	}
 	wantSignals := map[string]int{
-		SignalServer:    5 + 7*3 + 2*3 + 1 + 1 + 3 + 1 + 3 + 3 + 4 + 8,
+		SignalServer:    5 + 3 + 7*3 + 2*3 + 1 + 1 + 3 + 3 + 1 + 3 + 3 + 4 + 8,
 		SignalClient:    3 + 4,
 		SignalOperation: 3 + 4 + 1,
 		SignalGRPC:      3 + 4 + 1,
@@ -324,11 +325,12 @@ func TestQueries(t *testing.T) {
 		t.Errorf("request rate panel:\n got %s\nwant %s", rate, want)
 	}
 	for source, want := range map[string]string{
-		"Client rate":          `sum by (job, server_address) (rate(http_client_request_duration_seconds_count{job=~"example"}[1m]))`,
-		"Operation rate":       `sum by (job, operation_name) (rate(operation_duration_seconds_count{job=~"example"}[1m]))`,
-		"gRPC rate":            `sum by (job, rpc_method) (rate(rpc_server_call_duration_seconds_count{job=~"example"}[1m]))`,
-		"gRPC calls in flight": `sum by (job, rpc_method) (rpc_server_active_calls{job=~"example"})`,
-		"Goroutines":           `sum by (job, instance) (go_goroutines{job=~"example"})`,
+		"Client rate":                    `sum by (job, server_address) (rate(http_client_request_duration_seconds_count{job=~"example"}[1m]))`,
+		"Operation rate":                 `sum by (job, operation_name) (rate(operation_duration_seconds_count{job=~"example"}[1m]))`,
+		"gRPC rate":                      `sum by (job, rpc_method) (rate(rpc_server_call_duration_seconds_count{job=~"example"}[1m]))`,
+		"gRPC calls in flight":           `sum by (job, rpc_method) (rpc_server_active_calls{job=~"example"})`,
+		"Goroutines":                     `sum by (job, instance) (go_goroutines{job=~"example"})`,
+		"Instances with the most errors": `topk by (job) (5, otelred_instance:http_errors:ratio_rate5m{job=~"example", instance=~".*"})`,
 	} {
 		var got []string
 		for _, q := range qs {
