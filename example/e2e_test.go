@@ -700,42 +700,49 @@ func e2ePrometheus(t *testing.T, v testsupport.Prometheus) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, vars := range []gen.Vars{
-			{Service: "semconv"},
-			{Service: "semconv", Route: "/slow"},
-			{}, // "All"
-		} {
-			queries, err := gen.Queries(gen.Config{Objectives: o}, vars)
-			if err != nil {
-				t.Fatal(err)
+		checkQueries(t, prom, gen.Config{Objectives: o}, gen.Vars{Service: "semconv"}, gen.Vars{Service: "semconv", Route: "/slow"}, gen.Vars{})
+	})
+}
+
+// checkQueries runs every expression of the rules and the dashboard redgen
+// generates from c, with each of vars for the dashboard's variables ({}
+// is "All"), against prom: every one must run, and every panel must show
+// data once the rules have run over the traffic (polled for up to 30 s),
+// except the gRPC ones, which must show none: the demo has no gRPC
+// server.
+func checkQueries(t *testing.T, prom *promServer, c gen.Config, vars ...gen.Vars) {
+	t.Helper()
+	for _, v := range vars {
+		queries, err := gen.Queries(c, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range queries {
+			if _, err := prom.instant(q.Expr); err != nil {
+				t.Errorf("%+v: %s: %v", v, q.Source, err)
+				continue
 			}
-			for _, q := range queries {
-				if _, err := prom.instant(q.Expr); err != nil {
-					t.Errorf("%+v: %s: %v", vars, q.Source, err)
-					continue
+			if !q.Panel {
+				continue
+			}
+			if q.Signal == gen.SignalGRPC {
+				if res, _ := prom.instant(q.Expr); len(res) != 0 {
+					t.Errorf("%+v: %s returns data, but the demo has no gRPC server: %v", v, q.Source, res)
 				}
-				if !q.Panel {
-					continue
-				}
-				if q.Signal == gen.SignalGRPC {
-					if res, _ := prom.instant(q.Expr); len(res) != 0 {
-						t.Errorf("%+v: %s returns data, but the demo has no gRPC server: %v", vars, q.Source, res)
-					}
-					continue
-				}
-				err := prom.poll(30*time.Second, func() (bool, string) {
-					res, err := prom.instant(q.Expr)
-					if err != nil {
-						return false, err.Error()
-					}
-					return len(res) > 0, fmt.Sprintf("%d samples", len(res))
-				})
+				continue
+			}
+			err := prom.poll(30*time.Second, func() (bool, string) {
+				res, err := prom.instant(q.Expr)
 				if err != nil {
-					t.Errorf("%+v: %s returns no data: %v\n%s", vars, q.Source, err, q.Expr)
+					return false, err.Error()
 				}
+				return len(res) > 0, fmt.Sprintf("%d samples", len(res))
+			})
+			if err != nil {
+				t.Errorf("%+v: %s returns no data: %v\n%s", v, q.Source, err, q.Expr)
 			}
 		}
-	})
+	}
 }
 
 // exporterConfig runs the Prometheus exporter alone, for service.

@@ -325,37 +325,7 @@ func e2eNativeHistograms(t *testing.T, v testsupport.Prometheus) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, vars := range []gen.Vars{{Service: "semconv"}, {Service: "semconv", Route: "/slow"}, {}} {
-			queries, err := gen.Queries(gen.Config{Objectives: o, Native: true}, vars)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range queries {
-				if _, err := prom.instant(q.Expr); err != nil {
-					t.Errorf("%+v: %s: %v", vars, q.Source, err)
-					continue
-				}
-				if !q.Panel {
-					continue
-				}
-				if q.Signal == gen.SignalGRPC {
-					if res, _ := prom.instant(q.Expr); len(res) != 0 {
-						t.Errorf("%+v: %s returns data, but the demo has no gRPC server: %v", vars, q.Source, res)
-					}
-					continue
-				}
-				err := prom.poll(30*time.Second, func() (bool, string) {
-					res, err := prom.instant(q.Expr)
-					if err != nil {
-						return false, err.Error()
-					}
-					return len(res) > 0, fmt.Sprintf("%d samples", len(res))
-				})
-				if err != nil {
-					t.Errorf("%+v: %s returns no data: %v\n%s", vars, q.Source, err, q.Expr)
-				}
-			}
-		}
+		checkQueries(t, prom, gen.Config{Objectives: o, Native: true}, gen.Vars{Service: "semconv"}, gen.Vars{Service: "semconv", Route: "/slow"}, gen.Vars{})
 	})
 
 	// The recorded SLI of the global latency objective is what
