@@ -134,7 +134,8 @@ type Config struct {
 
 	// Native says the duration histograms are native histograms
 	// (exporter.Config.Histogram "native", views.Exponential), as
-	// Prometheus stores them with --enable-feature=native-histograms: the
+	// Prometheus 3 scrapes them with scrape_native_histograms: true, and
+	// Prometheus 2 with --enable-feature=native-histograms: the
 	// rules and the dashboard read them with histogram_count,
 	// histogram_quantile and histogram_fraction, and Boundaries is not
 	// used (a latency threshold need not be a boundary). [Tests] cannot
