@@ -355,3 +355,135 @@ func promLabels(m *dto.Metric) map[string]string {
 	}
 	return l
 }
+
+// TestLongValuesStayBounded replays the long values that, before values
+// were bounded, grew the heap, the scrape and the exports without limit:
+// a value past otelred.MaxValueLength is now _OTHER, so each attack below
+// adds one series, whose counts are exact.
+func TestLongValuesStayBounded(t *testing.T) {
+	const (
+		maxHeap   = 2 << 20   // live heap growth, checked without -race
+		maxScrape = 256 << 10 // the whole scrape
+	)
+	// tenants serves n requests whose tenant, from a header, is size bytes
+	// long and unique, to a server on p; it returns the live heap growth.
+	tenants := func(t *testing.T, p *exporter.Provider, n, size int) int64 {
+		t.Helper()
+		mw, err := otelred.New(otelred.WithMeterProvider(p), otelred.WithAttribute("tenant"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			otelred.SetAttribute(w, "tenant", r.Header.Get("X-Tenant"))
+		}))
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil)) // warm up
+		before := liveHeap()
+		for i := range n {
+			req := httptest.NewRequest("GET", "/", nil)
+			req.Header.Set("X-Tenant", strconv.Itoa(i)+strings.Repeat("t", size-len(strconv.Itoa(i))))
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}
+		return int64(liveHeap()) - int64(before)
+	}
+	checkHeap := func(t *testing.T, growth int64) {
+		t.Helper()
+		switch {
+		case raceEnabled:
+			t.Logf("live heap %+d bytes, not checked under -race, which changes it: run without -race", growth)
+		case growth > maxHeap:
+			t.Fatalf("the live heap grew by %d bytes, more than %d", growth, maxHeap)
+		default:
+			t.Logf("live heap %+d bytes", growth)
+		}
+	}
+	other := map[string]string{"http.request.method": "GET", "http.route": "unmatched", "http.response.status_code": "200",
+		"network.protocol.version": "1.1", "tenant": "_OTHER", "url.scheme": "http"}
+	warm := maps.Clone(other)
+	delete(warm, "tenant")
+	// checkScrape checks the size of the scrape, and that it counts n
+	// requests in the series of want, and the warm-up request of
+	// tenants apart from them when warmed.
+	checkScrape := func(t *testing.T, p *exporter.Provider, family string, want map[string]string, n uint64, warmed bool) {
+		t.Helper()
+		_, body := scrape(t, p.Handler(), "")
+		if len(body) > maxScrape {
+			t.Fatalf("the scrape is %d bytes, more than %d", len(body), maxScrape)
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+		if err != nil {
+			t.Fatalf("parsing the scrape: %v", err)
+		}
+		got := map[string]uint64{}
+		for _, m := range families[family].GetMetric() {
+			got[render(promLabels(m))] += m.GetHistogram().GetSampleCount()
+		}
+		promKey := func(attrs map[string]string) string {
+			labels := map[string]string{}
+			for k, v := range attrs {
+				labels[strings.ReplaceAll(k, ".", "_")] = v
+			}
+			return render(labels)
+		}
+		wantCounts := map[string]uint64{promKey(want): n}
+		if warmed {
+			wantCounts[promKey(warm)] = 1
+		}
+		testsupport.WantEqual(t, family, got, wantCounts)
+		t.Logf("scrape %d bytes", len(body))
+	}
+
+	t.Run("1000 tenants of 16 KiB", func(t *testing.T) {
+		clearEnv(t)
+		p := setup(t, exporter.Config{Exporters: []string{"prometheus"}})
+		checkHeap(t, tenants(t, p, 1000, 16<<10))
+		checkScrape(t, p, "http_server_request_duration_seconds", other, 1000, true)
+	})
+	t.Run("200 tenants of 512 KiB", func(t *testing.T) {
+		clearEnv(t)
+		p := setup(t, exporter.Config{Exporters: []string{"prometheus"}})
+		checkHeap(t, tenants(t, p, 200, 512<<10))
+		checkScrape(t, p, "http_server_request_duration_seconds", other, 200, true)
+	})
+	t.Run("600 tenants of 8 KiB to a default gRPC collector", func(t *testing.T) {
+		clearEnv(t)
+		errs := captureErrors(t)
+		rcv := otlptest.Start(t, otlptest.GRPC)
+		p := setup(t, exporter.Config{
+			Exporters: []string{"otlp"},
+			OTLP:      exporter.OTLP{Protocol: otlptest.GRPC, Endpoint: rcv.Endpoint(), Interval: time.Hour, Timeout: 5 * time.Second},
+		})
+		tenants(t, p, 600, 8<<10)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		if err := p.ForceFlush(ctx); err != nil {
+			t.Fatalf("ForceFlush: %v", err)
+		}
+		if hp, ok := rcv.Histogram(serverName, other); !ok || hp.GetCount() != 600 {
+			t.Errorf("the peer counts %d requests with tenant _OTHER (found %v), want 600", hp.GetCount(), ok)
+		}
+		if n := errs.count(); n != 0 {
+			t.Errorf("%d errors reached otel.Handle:\n%s", n, errs)
+		}
+	})
+	t.Run("100 client hosts of 60 KB", func(t *testing.T) {
+		clearEnv(t)
+		p := setup(t, exporter.Config{Exporters: []string{"prometheus"}})
+		ok := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Body: http.NoBody, ProtoMajor: 1, ProtoMinor: 1, Request: req}, nil
+		})
+		tr, err := otelred.NewTransport(ok, otelred.WithMeterProvider(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 100 {
+			host := strconv.Itoa(i) + strings.Repeat("h", 60_000) + ".example"
+			req := (&http.Request{Method: "GET", URL: &url.URL{Scheme: "http", Host: host, Path: "/"}, Header: http.Header{}}).WithContext(context.Background())
+			if _, err := tr.RoundTrip(req); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkScrape(t, p, "http_client_request_duration_seconds", map[string]string{"http.request.method": "GET",
+			"http.response.status_code": "200", "network.protocol.version": "1.1", "server.address": "_OTHER"}, 100, false)
+	})
+}

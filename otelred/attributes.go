@@ -10,14 +10,18 @@ import (
 // MaxValueLength is the longest value, in bytes, that otelred records for
 // an attribute whose value comes from outside the program: the values of
 // [SetAttribute] and [ContextWithAttribute], client hosts, route
-// templates, operation names and gRPC method names. A longer value is
-// recorded as "_OTHER", never cut short, so that two long values never
-// merge into a misleading one. A value that is not valid UTF-8 is
-// recorded with each run of invalid bytes replaced by U+FFFD, "\uFFFD",
-// as OpenTelemetry's UTF-8 policy proposal (OTEP 257) asks: protobuf
-// refuses invalid UTF-8, and a single such value would make every OTLP
-// export fail. Configured values (options, the service name) that break
-// either rule are an error that wraps [ErrInvalidOption].
+// templates, operation names and gRPC method names. 128 bytes hold route
+// templates, method names, tenant ids and all but the longest host names
+// (DNS allows 253). A longer value is recorded as "_OTHER", never cut
+// short, so that two long values never merge into a misleading one.
+//
+// A value that is not valid UTF-8 is recorded with each run of invalid
+// bytes replaced by U+FFFD, as OpenTelemetry's UTF-8 policy proposal
+// (OTEP 257) asks: protobuf refuses invalid UTF-8, and a single such value
+// would make every OTLP export fail.
+//
+// A configured value (an option's, or the service name Classic labels
+// with) that breaks either rule is an error that wraps [ErrInvalidOption].
 const MaxValueLength = red.MaxValueLength
 
 // SetAttribute sets the per-request attribute key to value on the

@@ -8,7 +8,14 @@ import (
 
 // MaxValueLength is the longest string, in bytes, that an instrumentation
 // stores as an attribute value. otelred.MaxValueLength is the same bound.
-const MaxValueLength = 256
+//
+// 128 bytes hold route templates, RPC method names, tenant ids and all but
+// the longest host names, and keep the worst case bounded: at the
+// cardinality limit, with every value at the bound, the scrape, one OTLP
+// export and the heap stay under the figures of docs/reliability.md
+// (exporter's TestWorstCaseStaysBounded checks them). Twice as much would
+// about double the scrape and the export.
+const MaxValueLength = 128
 
 // replacement is what a run of bytes that is not valid UTF-8 becomes:
 // U+FFFD, as OpenTelemetry's UTF-8 policy proposal (OTEP 257) asks.
