@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/otlptranslator"
 
+	"github.com/otelred/otelred/internal/otelenv"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
@@ -507,7 +508,7 @@ func checkHeaders(source string, h map[string]string) error {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		if !validHeaderName(k) {
+		if !otelenv.IsToken(k) {
 			return fmt.Errorf("%w: %s: %q is not a valid header name", ErrInvalidConfig, source, k)
 		}
 		if !validHeaderValue(h[k]) {
@@ -515,23 +516,6 @@ func checkHeaders(source string, h map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// validHeaderName reports whether s is an HTTP token (RFC 9110).
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 func validHeaderValue(s string) bool {

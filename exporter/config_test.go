@@ -131,7 +131,9 @@ func TestWithEnvRejectsBadVariables(t *testing.T) {
 		{name: "a Prometheus port that is not a number", env: map[string]string{"OTEL_EXPORTER_PROMETHEUS_PORT": "http"}, want: []string{"OTEL_EXPORTER_PROMETHEUS_PORT", `"http"`}},
 		{name: "a header entry without = hides the entry", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=blue,authorization " + secret}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 2"}, notWant: []string{secret}},
 		{name: "a header value with a bad escape hides the value", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%zz" + secret}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", `"authorization"`}, notWant: []string{secret}},
-		{name: "a header value that decodes to a newline hides the value", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_HEADERS": "authorization=" + secret + "%0A"}, want: []string{"OTEL_EXPORTER_OTLP_METRICS_HEADERS", `"authorization"`}, notWant: []string{secret}},
+		{name: "a header value that decodes to a newline hides the value", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_HEADERS": "authorization=Bearer%0A" + secret}, want: []string{"OTEL_EXPORTER_OTLP_METRICS_HEADERS", `"authorization"`}, notWant: []string{secret}},
+		{name: "a header list with a trailing comma", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=" + secret + ","}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 2 is empty"}, notWant: []string{secret}},
+		{name: "a header name that is not a token hides the entry", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "authorization: Bearer " + secret + "=x"}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 1", "not a header name"}, notWant: []string{secret}},
 		{name: "a header with an empty name", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "=" + secret}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 1"}, notWant: []string{secret}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -247,7 +249,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "the environment fills headers, URL-decoded",
-			env:  map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20abc, x-tenant = blue ,"},
+			env:  map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": " authorization=Bearer%20abc%20, x-tenant = blue "},
 			got:  func(c exporter.Config) any { return c.OTLP.Headers },
 			want: map[string]string{"authorization": "Bearer abc", "x-tenant": "blue"},
 		},
