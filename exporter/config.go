@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"slices"
@@ -271,14 +272,16 @@ type OTLP struct {
 	// OTEL_EXPORTER_OTLP_COMPRESSION, else "none".
 	Compression string `json:"compression,omitempty" yaml:"compression,omitempty"`
 
-	// Interval is the time between two exports. In JSON and YAML it may be
-	// written as a string such as "30s".
+	// Interval is the time between two exports, at least 1ms. In JSON and
+	// YAML it may be written as a string such as "30s"; a bare number
+	// counts nanoseconds.
 	//
 	// The zero value means OTEL_METRIC_EXPORT_INTERVAL, else 60s.
 	Interval time.Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
 
-	// Timeout limits each export, retries included; an export still
-	// running then is abandoned and its error reported through otel.Handle.
+	// Timeout limits each export, retries included, and is at least 1ms; an
+	// export still running then is abandoned and its error reported through
+	// otel.Handle.
 	//
 	// The zero value means OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, else
 	// OTEL_EXPORTER_OTLP_TIMEOUT, else OTEL_METRIC_EXPORT_TIMEOUT, else 10s.
@@ -302,8 +305,9 @@ type Console struct {
 	// The zero value means os.Stdout.
 	Writer io.Writer `json:"-" yaml:"-"`
 
-	// Interval is the time between two writes. In JSON and YAML it may be
-	// written as a string such as "30s".
+	// Interval is the time between two writes, at least 1ms. In JSON and
+	// YAML it may be written as a string such as "30s"; a bare number
+	// counts nanoseconds.
 	//
 	// The zero value means OTEL_METRIC_EXPORT_INTERVAL, else 60s.
 	Interval time.Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
@@ -374,17 +378,21 @@ func (c Config) Validate() error {
 	if err := checkCompression("OTLP.Compression", o.Compression); err != nil {
 		errs = append(errs, err)
 	}
-	if o.Interval < 0 {
-		bad("OTLP.Interval", "%v: must be positive (zero means the default)", o.Interval)
-	}
-	if o.Timeout < 0 {
-		bad("OTLP.Timeout", "%v: must be positive (zero means the default)", o.Timeout)
+	for _, d := range []struct {
+		field string
+		d     time.Duration
+	}{{"OTLP.Interval", o.Interval}, {"OTLP.Timeout", o.Timeout}, {"Console.Interval", c.Console.Interval}} {
+		switch {
+		case d.d < 0:
+			bad(d.field, "%v: must be positive (zero means the default)", d.d)
+		case d.d > 0 && d.d < time.Millisecond:
+			// Exports back to back, or every one failing: most likely a
+			// number of seconds written where nanoseconds are read.
+			bad(d.field, "%v: under the shortest, 1ms (a bare number in JSON or YAML counts nanoseconds: write a string such as \"30s\")", d.d)
+		}
 	}
 	if err := checkTemporality("OTLP.Temporality", o.Temporality); err != nil {
 		errs = append(errs, err)
-	}
-	if c.Console.Interval < 0 {
-		bad("Console.Interval", "%v: must be positive (zero means the default)", c.Console.Interval)
 	}
 	return errors.Join(errs...)
 }
@@ -632,14 +640,18 @@ func decodeDuration(field string, raw json.RawMessage, d *time.Duration) error {
 	if err := json.Unmarshal(raw, &s); err == nil {
 		v, err := time.ParseDuration(s)
 		if err != nil {
-			return fmt.Errorf("%w: %s %q: want a duration such as \"30s\"", ErrInvalidConfig, field, s)
+			return fmt.Errorf("%w: %s %q: want a duration such as \"30s\", of at most %v", ErrInvalidConfig, field, s, time.Duration(1<<63-1))
 		}
 		*d = v
 		return nil
 	}
 	var n int64
 	if err := json.Unmarshal(raw, &n); err != nil {
-		return fmt.Errorf("%w: %s %s: want a duration such as \"30s\" or a number of nanoseconds", ErrInvalidConfig, field, raw)
+		var f float64
+		if json.Unmarshal(raw, &f) == nil && f == math.Trunc(f) {
+			return fmt.Errorf("%w: %s %s: more nanoseconds than a time.Duration holds (%v at most)", ErrInvalidConfig, field, raw, time.Duration(1<<63-1))
+		}
+		return fmt.Errorf("%w: %s %s: want a duration such as \"30s\" or a whole number of nanoseconds", ErrInvalidConfig, field, raw)
 	}
 	*d = time.Duration(n)
 	return nil

@@ -77,6 +77,9 @@ func TestValidateRejectsBadFields(t *testing.T) {
 		{name: "a negative OTLP timeout", cfg: exporter.Config{OTLP: exporter.OTLP{Timeout: -time.Millisecond}}, want: []string{"OTLP.Timeout", "-1ms"}},
 		{name: "an unknown temporality", cfg: exporter.Config{OTLP: exporter.OTLP{Temporality: "sometimes"}}, want: []string{"OTLP.Temporality", `"sometimes"`}},
 		{name: "a negative console interval", cfg: exporter.Config{Console: exporter.Console{Interval: -2 * time.Second}}, want: []string{"Console.Interval", "-2s"}},
+		{name: "an OTLP interval of 30 nanoseconds, meant as seconds", cfg: exporter.Config{OTLP: exporter.OTLP{Interval: 30}}, want: []string{"OTLP.Interval", "30ns", "1ms", "nanoseconds"}},
+		{name: "an OTLP timeout just under a millisecond", cfg: exporter.Config{OTLP: exporter.OTLP{Timeout: time.Millisecond - 1}}, want: []string{"OTLP.Timeout", "999.999µs", "1ms"}},
+		{name: "a console interval of a nanosecond", cfg: exporter.Config{Console: exporter.Console{Interval: 1}}, want: []string{"Console.Interval", "1ns"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -134,6 +137,14 @@ func TestWithEnvRejectsBadVariables(t *testing.T) {
 		{name: "a header value that decodes to a newline hides the value", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_HEADERS": "authorization=Bearer%0A" + secret}, want: []string{"OTEL_EXPORTER_OTLP_METRICS_HEADERS", `"authorization"`}, notWant: []string{secret}},
 		{name: "a header list with a trailing comma", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=" + secret + ","}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 2 is empty"}, notWant: []string{secret}},
 		{name: "a header name that is not a token hides the entry", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "authorization: Bearer " + secret + "=x"}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 1", "not a header name"}, notWant: []string{secret}},
+		{name: "an interval that overflows a Duration in milliseconds", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_METRIC_EXPORT_INTERVAL": "9223372036854776"}, want: []string{"OTEL_METRIC_EXPORT_INTERVAL", `"9223372036854776"`, "more milliseconds than a time.Duration holds"}},
+		{name: "an interval of 2^58 ms, which wraps to 0", env: map[string]string{"OTEL_METRICS_EXPORTER": "console", "OTEL_METRIC_EXPORT_INTERVAL": "288230376151711744"}, want: []string{"OTEL_METRIC_EXPORT_INTERVAL", `"288230376151711744"`, "more milliseconds"}},
+		{name: "an interval of the largest int64", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_METRIC_EXPORT_INTERVAL": "9223372036854775807"}, want: []string{"OTEL_METRIC_EXPORT_INTERVAL", `"9223372036854775807"`, "more milliseconds"}, notWant: []string{"OTLP.Interval", "-1ms"}},
+		{name: "an interval past the largest int64", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_METRIC_EXPORT_INTERVAL": "9223372036854775808"}, want: []string{"OTEL_METRIC_EXPORT_INTERVAL", `"9223372036854775808"`, "more milliseconds"}},
+		{name: "a generic timeout that overflows", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TIMEOUT": "288230376151711744"}, want: []string{"OTEL_EXPORTER_OTLP_TIMEOUT", `"288230376151711744"`, "more milliseconds"}},
+		{name: "a signal timeout of the largest int64", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT": "9223372036854775807"}, want: []string{"OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", `"9223372036854775807"`, "more milliseconds"}},
+		{name: "a reader timeout that overflows", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_METRIC_EXPORT_TIMEOUT": "9223372036854776"}, want: []string{"OTEL_METRIC_EXPORT_TIMEOUT", `"9223372036854776"`, "more milliseconds"}},
+		{name: "an interval with white space, which the SDK's reader refuses", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_METRIC_EXPORT_INTERVAL": " 5000"}, want: []string{"OTEL_METRIC_EXPORT_INTERVAL", `" 5000"`, "white space"}},
 		{name: "a header with an empty name", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "=" + secret}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 1"}, notWant: []string{secret}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -490,6 +501,9 @@ func TestConfigJSONRejectsBadDurations(t *testing.T) {
 		{"an interval without a unit", `{"otlp": {"interval": "15"}}`, "OTLP.Interval"},
 		{"a timeout that is a boolean", `{"otlp": {"timeout": true}}`, "OTLP.Timeout"},
 		{"a console interval that is not a duration", `{"console": {"interval": "soon"}}`, "Console.Interval"},
+		{"an interval longer than a Duration holds", `{"otlp": {"interval": "3000000h"}}`, `OTLP.Interval "3000000h": want a duration such as "30s", of at most 2562047h47m16.854775807s`},
+		{"a timeout of more nanoseconds than a Duration holds", `{"otlp": {"timeout": 1e20}}`, "OTLP.Timeout 1e20: more nanoseconds than a time.Duration holds"},
+		{"a timeout of a fraction of a nanosecond", `{"otlp": {"timeout": 1.5}}`, "OTLP.Timeout 1.5: want a duration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var c exporter.Config
