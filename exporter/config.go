@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/otlptranslator"
@@ -328,6 +329,12 @@ func (c Config) Validate() error {
 	}
 	if k, ok := emptyKey(c.ResourceAttributes); ok {
 		bad("ResourceAttributes", "has an empty key %q", k)
+	}
+	if err := checkAttributes("ResourceAttributes", c.ResourceAttributes); err != nil {
+		errs = append(errs, err)
+	}
+	if !utf8.ValidString(c.ServiceName) {
+		bad("ServiceName", "%q: not valid UTF-8", c.ServiceName)
 	}
 	if c.Naming != "" {
 		if _, err := otelred.ParseProfile(c.Naming); err != nil {

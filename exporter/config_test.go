@@ -164,11 +164,37 @@ func TestWithEnvRejectsBadVariables(t *testing.T) {
 	}
 }
 
+// TestSetupRejectsBadResourceAttributes checks that a resource Setup
+// would build wrong, or whose invalid UTF-8 would fail every OTLP export,
+// is an error that names the variable or field.
 func TestSetupRejectsBadResourceAttributes(t *testing.T) {
-	clearEnv(t)
-	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "team=payments,oncall")
-	_, err := exporter.Setup(context.Background(), exporter.Config{Exporters: []string{"none"}})
-	checkErr(t, err, []string{"OTEL_RESOURCE_ATTRIBUTES", `"oncall"`}, nil)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		cfg  exporter.Config
+		want []string
+	}{
+		{name: "an entry without =", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team=payments,oncall"}, want: []string{"OTEL_RESOURCE_ATTRIBUTES", `"oncall"`}},
+		{name: "an empty key", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team=payments,=x"}, want: []string{"OTEL_RESOURCE_ATTRIBUTES", "entry 2", "empty key"}},
+		{name: "a bad escape", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team=pay%zz"}, want: []string{"OTEL_RESOURCE_ATTRIBUTES", `"team"`, "percent-encoded"}},
+		{name: "a value that decodes to invalid UTF-8", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team=pay%FFments"}, want: []string{"OTEL_RESOURCE_ATTRIBUTES", `"team"`, `"pay\xffments"`, "UTF-8"}},
+		{name: "a value of invalid UTF-8", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team=pay\xc3ments"}, want: []string{"OTEL_RESOURCE_ATTRIBUTES", `"team"`, "UTF-8"}},
+		{name: "a key of invalid UTF-8", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "te\xffam=payments"}, want: []string{"OTEL_RESOURCE_ATTRIBUTES", `"te\xffam"`, "UTF-8"}},
+		{name: "a service name of invalid UTF-8", env: map[string]string{"OTEL_SERVICE_NAME": "shop\xfe"}, want: []string{"OTEL_SERVICE_NAME", `"shop\xfe"`, "UTF-8"}},
+		{name: "a ServiceName of invalid UTF-8", cfg: exporter.Config{ServiceName: "shop\xfe"}, want: []string{"ServiceName", `"shop\xfe"`, "UTF-8"}},
+		{name: "a ResourceAttributes value of invalid UTF-8", cfg: exporter.Config{ResourceAttributes: map[string]string{"team": "\xff"}}, want: []string{"ResourceAttributes", `"team"`, "UTF-8"}},
+		{name: "a ResourceAttributes key of invalid UTF-8", cfg: exporter.Config{ResourceAttributes: map[string]string{"\xff": "payments"}}, want: []string{"ResourceAttributes", `"\xff"`, "UTF-8"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			tc.cfg.Exporters = []string{"otlp"}
+			_, err := exporter.Setup(context.Background(), tc.cfg)
+			checkErr(t, err, tc.want, nil)
+		})
+	}
 }
 
 func TestVariablesOfExportersThatDoNotRunAreNotRead(t *testing.T) {
@@ -395,6 +421,7 @@ func TestResourcePrecedence(t *testing.T) {
 		env  map[string]string
 		cfg  exporter.Config
 		want map[string]string
+		size int // the number of attributes; 0: not checked
 	}{
 		{
 			name: "nothing set names the service after the executable",
@@ -421,6 +448,34 @@ func TestResourcePrecedence(t *testing.T) {
 			cfg:  exporter.Config{ServiceName: "checkout", ResourceAttributes: map[string]string{"service.name": "other"}},
 			want: map[string]string{"service.name": "checkout"},
 		},
+		{
+			name: "a trailing comma in OTEL_RESOURCE_ATTRIBUTES is skipped",
+			env:  map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "a=1,"},
+			want: map[string]string{"a": "1", "service.name": "unknown_service:exporter.test"},
+		},
+		{
+			name: "an empty entry in OTEL_RESOURCE_ATTRIBUTES is skipped",
+			env:  map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "a=1,,b=2"},
+			want: map[string]string{"a": "1", "b": "2"},
+		},
+		{
+			name: "OTEL_RESOURCE_ATTRIBUTES of commas alone adds nothing",
+			env:  map[string]string{"OTEL_RESOURCE_ATTRIBUTES": ",,,"},
+			want: map[string]string{"service.name": "unknown_service:exporter.test", "telemetry.sdk.language": "go"},
+			size: 4, // service.name and the three telemetry.sdk attributes
+		},
+		{
+			name: "each level of precedence beats the one below",
+			env:  map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "service.name=attrs,telemetry.sdk.language=rust,a=env,b=env,c=env", "OTEL_SERVICE_NAME": "env-name"},
+			cfg:  exporter.Config{ResourceAttributes: map[string]string{"b": "cfg", "service.name": "cfg-attrs"}},
+			want: map[string]string{"service.name": "cfg-attrs", "telemetry.sdk.language": "rust", "a": "env", "b": "cfg", "c": "env", "telemetry.sdk.name": "opentelemetry"},
+		},
+		{
+			name: "OTEL_SERVICE_NAME beats the default and the attributes, ServiceName beats it",
+			env:  map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "service.name=attrs", "OTEL_SERVICE_NAME": "env-name"},
+			cfg:  exporter.Config{ServiceName: "checkout", ResourceAttributes: map[string]string{"service.name": "cfg-attrs"}},
+			want: map[string]string{"service.name": "checkout"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clearEnv(t)
@@ -434,6 +489,9 @@ func TestResourcePrecedence(t *testing.T) {
 				if !ok || v.String() != want {
 					t.Errorf("resource %s = %q (present %v), want %q", k, v.String(), ok, want)
 				}
+			}
+			if n := p.Resource.Len(); tc.size != 0 && n != tc.size {
+				t.Errorf("the resource has %d attributes, want %d: %v", n, tc.size, p.Resource)
 			}
 		})
 	}

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"os"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	otelruntime "go.opentelemetry.io/contrib/instrumentation/runtime"
 	"go.opentelemetry.io/otel/attribute"
@@ -51,7 +55,10 @@ type Provider struct {
 // The resource has, from lowest to highest precedence:
 // service.name "unknown_service:<executable>", the telemetry.sdk.*
 // attributes, OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, then
-// cfg.ResourceAttributes and cfg.ServiceName.
+// cfg.ResourceAttributes and cfg.ServiceName. Empty entries of
+// OTEL_RESOURCE_ATTRIBUTES (as a trailing comma makes) are skipped; a
+// malformed entry, or a key or value of invalid UTF-8 in either variable,
+// is an error wrapping [ErrInvalidConfig] that names the variable.
 //
 // opts are passed to sdkmetric.NewMeterProvider after Setup's own, for
 // example more views (views.Otelhttp for a service that also uses otelhttp)
@@ -177,32 +184,63 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 }
 
 // resource builds the resource: defaults, then the environment, then c.
+// OTEL_RESOURCE_ATTRIBUTES is read with otelred's parser, not with the
+// SDK's resource.WithFromEnv, which parses it again by other rules: it
+// fails on an empty entry ("a=1,") that otelred skips, and it applies a
+// malformed list in part, only logging about it.
 func (c Config) resource(ctx context.Context) (*resource.Resource, error) {
-	// The SDK would apply a malformed list in part, and only log about it.
-	if _, err := otelenv.ResourceAttributes.Read(); err != nil {
+	env, err := otelenv.ResourceAttributes.Read()
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	keys := make([]string, 0, len(c.ResourceAttributes))
-	for k := range c.ResourceAttributes {
-		keys = append(keys, k)
+	if err := checkAttributes(otelenv.ResourceAttributes.Name, env); err != nil {
+		return nil, err
 	}
-	slices.Sort(keys)
-	attrs := make([]attribute.KeyValue, 0, len(keys)+1)
-	for _, k := range keys {
-		attrs = append(attrs, attribute.String(k, c.ResourceAttributes[k]))
+	envName := strings.TrimSpace(os.Getenv(otelenv.ServiceNameVariable))
+	if !utf8.ValidString(envName) {
+		return nil, fmt.Errorf("%w: %s %q: not valid UTF-8", ErrInvalidConfig, otelenv.ServiceNameVariable, envName)
 	}
+	// Later attributes win over earlier ones with the same key.
+	attrs := sortedAttributes(env)
+	if envName != "" {
+		attrs = append(attrs, attribute.String("service.name", envName))
+	}
+	attrs = append(attrs, sortedAttributes(c.ResourceAttributes)...)
 	if c.ServiceName != "" {
 		attrs = append(attrs, attribute.String("service.name", c.ServiceName))
 	}
 	res, err := resource.New(ctx,
 		resource.WithDetectors(resource.StringDetector("", "service.name", unknownService)),
 		resource.WithTelemetrySDK(),
-		resource.WithFromEnv(),
 		resource.WithAttributes(attrs...))
 	if err != nil {
 		return nil, fmt.Errorf("exporter: building the resource: %w", err)
 	}
 	return res, nil
+}
+
+// sortedAttributes returns m as string attributes, sorted by key.
+func sortedAttributes(m map[string]string) []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		attrs = append(attrs, attribute.String(k, m[k]))
+	}
+	return attrs
+}
+
+// checkAttributes reports a key or value of m, the resource attributes of
+// source, that is not valid UTF-8: protobuf refuses to encode it, and one
+// such attribute of the resource would fail every OTLP export.
+func checkAttributes(source string, m map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !utf8.ValidString(k) {
+			return fmt.Errorf("%w: %s: the key %q is not valid UTF-8", ErrInvalidConfig, source, k)
+		}
+		if !utf8.ValidString(m[k]) {
+			return fmt.Errorf("%w: %s: the value of %q, %q, is not valid UTF-8", ErrInvalidConfig, source, k, m[k])
+		}
+	}
+	return nil
 }
 
 // unknownService is the OpenTelemetry SDK's default service.name.
