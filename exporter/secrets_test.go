@@ -164,7 +164,9 @@ func TestSecretsNeverReachAnyOutput(t *testing.T) {
 				t.Run(proto+"/"+logging+"/"+row.name, func(t *testing.T) {
 					clearEnv(t)
 					cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestSecretsNeverReachAnyOutput$", "-test.count=1", "-test.v")
-					cmd.Env = append(os.Environ(), childRow+"="+row.name, childProtocol+"="+proto, childLogging+"="+logging)
+					cmd.Env = append(os.Environ(), childRow+"="+row.name, childProtocol+"="+proto, childLogging+"="+logging,
+						// Under -race, a process sleeps 1 s on exit by default.
+						"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 					var stdout, stderr bytes.Buffer
 					cmd.Stdout, cmd.Stderr = &stdout, &stderr
 					err := cmd.Run()
