@@ -210,9 +210,11 @@ type Prometheus struct {
 	DisableOpenMetrics bool `json:"disable_openmetrics,omitempty" yaml:"disable_openmetrics,omitempty"`
 
 	// ListenAddr is a host:port where a standalone HTTP server serves the
-	// metrics at Path. It binds in [New] (a port in use is an error there)
-	// and is closed by Shutdown. Port "0" picks a free port; see
-	// [Exporter.Addr].
+	// metrics at Path, and, for [Setup], the live RED page
+	// ([Provider.DebugHandler]) at /debug/red: the endpoints for operators,
+	// off the application's port. It binds in [New] and Setup (a port in
+	// use is an error there) and is closed by Shutdown. Port "0" picks a
+	// free port; see [Exporter.Addr]. Path cannot be /debug/red then.
 	//
 	// The zero value means OTEL_EXPORTER_PROMETHEUS_HOST and
 	// OTEL_EXPORTER_PROMETHEUS_PORT, if either is set, and otherwise no
@@ -363,6 +365,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if p.ListenAddr != "" {
+		if p.Path == debugPath {
+			bad("Prometheus.Path", "%q: the standalone listener (Prometheus.ListenAddr) serves the RED page there", p.Path)
+		}
 		if err := checkHostPort(p.ListenAddr); err != nil {
 			bad("Prometheus.ListenAddr", "%q: %v", p.ListenAddr, err)
 		} else if _, ok := p.Registerer.(prometheus.Gatherer); p.Registerer != nil && !ok {

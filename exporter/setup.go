@@ -45,7 +45,9 @@ type Provider struct {
 // [views.Exponential]), the resource, and a reader for every exporter cfg
 // lists, after applying the environment to cfg ([Config.WithEnv]); with
 // [Config.RuntimeMetrics], it starts the Go runtime metrics on that
-// provider. The SDK's per-instrument cardinality limit is set above
+// provider. A standalone Prometheus listener ([Prometheus.ListenAddr])
+// serves the RED page ([Provider.DebugHandler]) at /debug/red beside the
+// metrics. The SDK's per-instrument cardinality limit is set above
 // otelred's ([Config.CardinalityLimit]) and its overflow series, and never
 // below the SDK's default of 2000; an sdkmetric.WithCardinalityLimit in
 // opts overrides it. It never sets the global
@@ -117,6 +119,7 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 	if debug != nil {
 		p.debug = redpage.New(debug, cfg.profile())
 	}
+	e.serve(cfg.Prometheus.Path, p.DebugHandler())
 	if cfg.RuntimeMetrics {
 		if err := otelruntime.Start(otelruntime.WithMeterProvider(p.MeterProvider)); err != nil {
 			_ = p.Shutdown(ctx)
@@ -156,8 +159,12 @@ func (p *Provider) Handler() http.Handler { return p.exp.Handler() }
 // like /debug/pprof: for each route, peer and operation, the request rate,
 // error ratio, p50 and p99 latency and requests in flight, with a chart of
 // the last minutes, refreshed every second (see package
-// [github.com/otelred/otelred/exporter/redpage]). Mount it on your own
-// server, where only those who may see it can reach it:
+// [github.com/otelred/otelred/exporter/redpage]).
+//
+// The standalone Prometheus listener ([Prometheus.ListenAddr]), when
+// there is one, serves it already at /debug/red, beside the metrics: both
+// are for operators. Without one, mount it on your own server, where only
+// those who may see it can reach it:
 //
 //	mux.Handle("GET /debug/red", p.DebugHandler())
 //
@@ -172,7 +179,8 @@ func (p *Provider) DebugHandler() http.Handler {
 }
 
 // Addr returns the address of the standalone Prometheus listener, or nil
-// when there is none.
+// when there is none. It serves the metrics at [Prometheus.Path] and the
+// RED page ([Provider.DebugHandler]) at /debug/red.
 func (p *Provider) Addr() net.Addr { return p.exp.Addr() }
 
 // Shutdown flushes the last push of every push exporter, stops every
@@ -242,6 +250,10 @@ func checkAttributes(source string, m map[string]string) error {
 	}
 	return nil
 }
+
+// debugPath is where the standalone listener of a Provider serves its RED
+// page.
+const debugPath = "/debug/red"
 
 // unknownService is the OpenTelemetry SDK's default service.name.
 func unknownService() (string, error) { return otelenv.UnknownService(), nil }
