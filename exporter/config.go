@@ -26,8 +26,8 @@ import (
 // ErrInvalidConfig is wrapped by every error that reports a bad [Config]
 // field or environment variable. The message names the field (such as
 // OTLP.Endpoint) or the variable (such as OTEL_EXPORTER_OTLP_ENDPOINT) and
-// the bad value, except for OTLP header values, which are secrets and are
-// never printed.
+// the bad value, except for OTLP header values and endpoint passwords,
+// which are secrets and are never printed.
 var ErrInvalidConfig = errors.New("exporter: invalid config")
 
 // The names accepted in [Config.Exporters] and OTEL_METRICS_EXPORTER.
@@ -262,8 +262,11 @@ type OTLP struct {
 
 	// Headers are sent with every export, for example an authorization
 	// token. Their values are secrets: they are never printed in errors,
-	// and fmt and log/slog print them as REDACTED (see [OTLP.Format]).
-	// json.Marshal writes them, so that a Config can be saved.
+	// an export error that carries one (a collector may echo the
+	// credential it refuses) has it replaced by REDACTED, as has one that
+	// carries the Endpoint's password, and fmt and log/slog print them as
+	// REDACTED (see [OTLP.Format]). json.Marshal writes them, so that a
+	// Config can be saved.
 	//
 	// The zero value means OTEL_EXPORTER_OTLP_METRICS_HEADERS, else
 	// OTEL_EXPORTER_OTLP_HEADERS, else none.
@@ -293,7 +296,10 @@ type OTLP struct {
 	// Temporality is the temporality preference: "cumulative", "delta"
 	// (counters and histograms as deltas) or "lowmemory" (synchronous
 	// counters and histograms as deltas), as the OTLP specification defines
-	// them. Up-down counters are always cumulative.
+	// them. Up-down counters are always cumulative. Through an outage of
+	// the collector, cumulative loses nothing (the next export that
+	// succeeds carries the totals), while with delta and lowmemory what the
+	// failed exports carried is lost (docs/configuration.md).
 	//
 	// The zero value means
 	// OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, else "cumulative".

@@ -59,8 +59,15 @@ const (
 // builds the resource, not here.
 //
 // A malformed variable is an error wrapping [ErrInvalidConfig] that names
-// the variable and its value (header values excepted). [New] and [Setup]
-// call WithEnv themselves; call it to see the configuration they will use.
+// the variable and its value (header values and passwords excepted). When
+// the OTLP exporter runs, the variables the SDK's OTLP exporters and
+// periodic reader read themselves are checked too, those WithEnv does not
+// use included (a generic variable beside its signal-specific one, or one
+// beside a field set in c): what the SDK would log about, values and all,
+// is an error here, and what it reads without a word passes (see
+// docs/configuration.md, "Variables the SDK reads itself"). [New] and
+// [Setup] call WithEnv themselves; call it to see the configuration they
+// will use.
 func (c Config) WithEnv() (Config, error) {
 	var errs []error
 	fail := func(err error) { errs = append(errs, err) }
