@@ -101,6 +101,18 @@ var secretRows = []secretRow{
 		otlp:     withHeaders,
 		variable: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
 	},
+	{
+		name:     "signal headers with a name that is not a token, shadowed by Config.Headers",
+		env:      map[string]string{"OTEL_EXPORTER_OTLP_METRICS_HEADERS": "x-tenant=blue,authorization " + leaked + "=x"},
+		otlp:     withHeaders,
+		variable: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+	},
+	{
+		name:     "signal headers with an empty entry, shadowed by Config.Headers",
+		env:      map[string]string{"OTEL_EXPORTER_OTLP_METRICS_HEADERS": ",authorization=" + leaked},
+		otlp:     withHeaders,
+		variable: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+	},
 	// Endpoints with a password that do not parse, which the SDK logs
 	// whole.
 	{
