@@ -81,37 +81,29 @@ func TestWithEnvRejectsWhatTheSDKLogsAbout(t *testing.T) {
 		{[]string{"OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION"}, quiet("gzip", "br")},
 		// The client certificate and key are read as a pair, below.
 	}
-	type setting map[string]string
-	var settings []struct {
-		env  setting
+	type setting struct {
+		env  map[string]string
 		logs bool
 	}
+	var settings []setting
 	for _, c := range cases {
 		for _, name := range c.names {
 			for _, v := range c.values {
-				settings = append(settings, struct {
-					env  setting
-					logs bool
-				}{setting{name: v.v}, v.logs})
+				settings = append(settings, setting{map[string]string{name: v.v}, v.logs})
 			}
 		}
 	}
 	for _, prefix := range []string{"OTEL_EXPORTER_OTLP_", "OTEL_EXPORTER_OTLP_METRICS_"} {
 		cert, key := prefix+"CLIENT_CERTIFICATE", prefix+"CLIENT_KEY"
-		for _, s := range []struct {
-			env  setting
-			logs bool
-		}{
-			{setting{cert: files.cert, key: files.key}, false},
-			{setting{cert: files.cert}, false}, // the SDK reads neither alone
-			{setting{key: files.missing}, false},
-			{setting{cert: files.missing, key: files.key}, true},
-			{setting{cert: files.cert, key: files.missing}, true},
-			{setting{cert: files.cert, key: files.otherKey}, true},
-			{setting{cert: files.garbage, key: files.key}, true},
-		} {
-			settings = append(settings, s)
-		}
+		settings = append(settings,
+			setting{map[string]string{cert: files.cert, key: files.key}, false},
+			setting{map[string]string{cert: files.cert}, false}, // the SDK reads neither alone
+			setting{map[string]string{key: files.missing}, false},
+			setting{map[string]string{cert: files.missing, key: files.key}, true},
+			setting{map[string]string{cert: files.cert, key: files.missing}, true},
+			setting{map[string]string{cert: files.cert, key: files.otherKey}, true},
+			setting{map[string]string{cert: files.garbage, key: files.key}, true},
+		)
 	}
 
 	sink := &recordingSink{}
