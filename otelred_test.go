@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -403,6 +404,7 @@ func TestReadmeQuickStartShutsDownGracefully(t *testing.T) {
 				if got != requests {
 					t.Errorf("the scrape counts %d requests in {%s}, want %d", got, series, requests)
 				}
+				checkReadmeSample(t, string(body))
 			}
 
 			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -426,6 +428,57 @@ func TestReadmeQuickStartShutsDownGracefully(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// updateReadme rewrites the quick start's sample output in README.md from
+// what the quick start really serves.
+var updateReadme = flag.Bool("update-readme", false, "rewrite the quick start's sample output in README.md")
+
+// readmeSample finds the sample output that README.md shows for the quick
+// start's /metrics: the first block after the curl of /metrics.
+var readmeSample = regexp.MustCompile("(?s)(`curl 127\\.0\\.0\\.1:8080/metrics`:\n\n```\n)(.*?)(```)")
+
+// checkReadmeSample checks that README.md shows what the quick start's
+// /metrics serves after three requests to /users/42: the histogram's first
+// bucket, its count and the in-flight gauge, exactly as scraped, so the
+// sample cannot drift from the real output (run with -update-readme to
+// rewrite it).
+func checkReadmeSample(t *testing.T, scrape string) {
+	t.Helper()
+	var first, count, active string
+	for line := range strings.Lines(scrape) {
+		switch {
+		case first == "" && strings.HasPrefix(line, "http_server_request_duration_seconds_bucket{") && strings.Contains(line, `http_route="/users/{id}"`):
+			first = line
+		case count == "" && strings.HasPrefix(line, "http_server_request_duration_seconds_count{") && strings.Contains(line, `http_route="/users/{id}"`):
+			count = line
+		case active == "" && strings.HasPrefix(line, "http_server_active_requests{"):
+			active = line
+		}
+	}
+	if first == "" || count == "" || active == "" {
+		t.Fatalf("the scrape lacks the sample's lines (first bucket %q, count %q, in flight %q):\n%s", first, count, active, scrape)
+	}
+	want := first + "...\n" + count + active
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := readmeSample.FindSubmatchIndex(readme)
+	if m == nil {
+		t.Fatal("README.md has no sample output after `curl 127.0.0.1:8080/metrics`:")
+	}
+	if got := string(readme[m[4]:m[5]]); got != want {
+		if !*updateReadme {
+			t.Errorf("README.md's sample output of the quick start differs from what it serves (go test -run TestReadmeQuickStart -update-readme . rewrites it):\nREADME:\n%s\nserved:\n%s", got, want)
+			return
+		}
+		out := slices.Concat(readme[:m[4]], []byte(want), readme[m[5]:])
+		if err := os.WriteFile("README.md", out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Log("rewrote the quick start's sample output in README.md")
 	}
 }
 
