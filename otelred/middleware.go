@@ -64,8 +64,9 @@ type middleware struct {
 	attrs                      *red.Attributes         // of WithAttribute; nil: none
 	overflowOK, overflowFailed *red.Series
 
-	methods        [2][numMethods]*red.Gauge // in flight by url.scheme (https) and method
-	routes         *red.Cache[*red.Gauge]    // in flight by route and method
+	known          *methodTable           // the methods recorded by name
+	methods        [2][]*red.Gauge        // in flight by url.scheme (https) and method
+	routes         *red.Cache[*red.Gauge] // in flight by route and method
 	routesOverflow *red.Gauge
 
 	writers sync.Pool
@@ -122,6 +123,9 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 	if m.attrs, err = cfg.attributes(ctor, &m.names); err != nil {
 		return nil, err
 	}
+	if m.known, err = knownMethods(ctor); err != nil {
+		return nil, err
+	}
 	m.writers.New = func() any { return &writer{stripe: made.Add(1), attrs: m.attrs} }
 
 	meter := cfg.meter()
@@ -138,9 +142,11 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 		m.routes = red.NewCache(cfg.limit, m.newGauge, func(string, uint64) *red.Gauge { return m.routesOverflow })
 		m.routesOverflow = m.overflowGauge(m.names.Route)
 	} else {
-		for i := range numMethods {
-			m.methods[0][i] = m.newMethodGauge(uint8(i), 0)
-			m.methods[1][i] = m.newMethodGauge(uint8(i), 1)
+		for https := range m.methods {
+			m.methods[https] = make([]*red.Gauge, len(m.known.names))
+			for i := range m.known.names {
+				m.methods[https][i] = m.newMethodGauge(uint8(i), conn(https))
+			}
 		}
 	}
 	// Register last: a reader may collect at once, and observe reads all of
@@ -176,7 +182,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	method := methodIndex(r.Method)
+	method := m.known.index(r.Method)
 	c := connOf(&m.names, r)
 	// Classic counts in-flight requests by route, so it names the route
 	// before serving, from the pattern it finds then.
@@ -309,7 +315,7 @@ func (m *middleware) newSeries(route string, code uint64) *red.Series {
 	status, method, c, panicked := unpackSeries(code)
 	failed := panicked || m.isError(status)
 	kv := []attribute.KeyValue{
-		m.names.Method.String(methodNames[method]),
+		m.names.Method.String(m.known.names[method]),
 		m.names.Route.String(route),
 		m.names.Status.Int(status),
 	}
@@ -337,7 +343,7 @@ func (m *middleware) overflowSeries(_ string, code uint64) *red.Series {
 
 func (m *middleware) newGauge(route string, method uint64) *red.Gauge {
 	return red.NewGauge(true, m.withService(
-		m.names.Method.String(methodNames[method]),
+		m.names.Method.String(m.known.names[method]),
 		m.names.Route.String(route),
 	)...)
 }
@@ -345,7 +351,7 @@ func (m *middleware) newGauge(route string, method uint64) *red.Gauge {
 // newMethodGauge builds the in-flight gauge of a method, and of the
 // scheme where the profile records it (https says which).
 func (m *middleware) newMethodGauge(method uint8, https conn) *red.Gauge {
-	kv := []attribute.KeyValue{m.names.Method.String(methodNames[method])}
+	kv := []attribute.KeyValue{m.names.Method.String(m.known.names[method])}
 	if m.names.Scheme != "" {
 		kv = append(kv, m.names.Scheme.String(https.scheme()))
 	}

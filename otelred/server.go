@@ -54,11 +54,13 @@ func (s *Server) Start(r *http.Request, route string) Request {
 	if m.skip(r) {
 		return Request{}
 	}
-	method := methodIndex(r.Method)
+	method := m.known.index(r.Method)
 	c := connOf(&m.names, r)
-	g := m.methods[c&1][method]
+	var g *red.Gauge
 	if m.byRoute {
 		g = m.routes.Get(routeValue(route), uint64(method))
+	} else {
+		g = m.methods[c&1][method]
 	}
 	stripe := red.Stripe()
 	g.Inc(stripe)
