@@ -22,9 +22,11 @@
 // attribute they require:
 //
 //   - http.server.request.duration, a histogram in seconds, with
-//     http.request.method, url.scheme, http.route,
-//     http.response.status_code, network.protocol.version and, on failed
-//     requests only, error.type;
+//     http.request.method, url.scheme, http.route (only when a route
+//     matched, as the conventions say), http.response.status_code (only
+//     when a status was sent: a handler that panicked before sending one
+//     has error.type "panic" alone), network.protocol.version and, on
+//     failed requests only, error.type;
 //   - http.server.active_requests, with http.request.method and url.scheme.
 //
 // url.scheme is "https" when the request came over TLS (r.TLS is set) and
@@ -53,10 +55,14 @@
 //
 // # Cardinality
 //
-// No label value comes from raw request input. Methods outside the nine
-// standard ones become _OTHER; routes are templates ("/users/{id}") read
-// from [http.Request.Pattern] or [WithRoute], and requests that match no
-// route share [Unmatched]. Request hosts, user agents, query strings and
+// No label value comes from raw request input. Methods outside the ten
+// standard ones (RFC 9110's, PATCH and QUERY) become _OTHER; the variable
+// OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS, a comma-separated list of at
+// most 15 case-sensitive methods read when a middleware or Transport is
+// built, replaces them, as the semantic conventions ask. Routes are
+// templates ("/users/{id}") read from [http.Request.Pattern] or
+// [WithRoute]; requests that match no route have no http.route in
+// Semconv, and share the path [Unmatched] in Classic. Request hosts, user agents, query strings and
 // raw paths are never recorded; a client's server.address is the host it
 // calls, bounded by [WithHosts]. Each attribute set is built once and kept in a cache
 // with a hard limit ([WithCardinalityLimit]); what does not fit is recorded

@@ -974,7 +974,7 @@ func TestTimeoutHandlerAroundTheMux(t *testing.T) {
 		mux.Handle("GET /users/{id}", ok)
 		s := h.server(http.TimeoutHandler(mux, time.Second, "timeout"))
 		h.do(s, "GET", "/users/1")
-		wantCounts(t, h.counts(duration), map[string]uint64{series("GET", otelred.Unmatched, 200, ""): 1})
+		wantCounts(t, h.counts(duration), map[string]uint64{series("GET", noRoute, 200, ""): 1})
 	})
 	t.Run("on each route the route is seen", func(t *testing.T) {
 		h := newHarness(t)

@@ -28,11 +28,14 @@ import (
 //   - names the route from r.Pattern of the same request after the handler
 //     returns, reduced to its path template ("GET /users/{id}" becomes
 //     "/users/{id}"), or from what a router hands over with [SetRoute], or
-//     with [WithRoute]; requests that matched no route share the value
-//     [Unmatched];
-//   - records a panicking handler as a failure (error.type "panic", status
-//     500 unless one was sent) and lets the panic continue unchanged, so
-//     [http.ErrAbortHandler] still reaches net/http.
+//     with [WithRoute]; requests that matched no route have no http.route
+//     in Semconv, and share the path [Unmatched] in Classic;
+//   - records a panicking handler as a failure and lets the panic continue
+//     unchanged, so [http.ErrAbortHandler] still reaches net/http: with
+//     the status it sent, or, when it sent none, with error.type "panic"
+//     and no status in Semconv (a status of 500 in Classic). The
+//     middleware does not recover, so it cannot tell ErrAbortHandler from
+//     any other panic: both are recorded the same.
 //
 // The ResponseWriter the handler sees has exactly the optional interfaces
 // (http.Flusher, http.Hijacker, io.ReaderFrom, http.Pusher, io.StringWriter)
@@ -55,6 +58,7 @@ func New(opts ...Option) (func(http.Handler) http.Handler, error) {
 type middleware struct {
 	cfg config
 	labeler
+	sig     *signal
 	byRoute bool // the in-flight gauge is labelled by route (Classic)
 	isError func(status int) bool
 
@@ -113,6 +117,7 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 	m := &middleware{
 		cfg:     cfg,
 		labeler: labeler{p.server.names, cfg.service},
+		sig:     &p.server,
 		byRoute: p.server.activeByRoute,
 		isError: cfg.errorRule(&p.server),
 		epoch:   time.Now(),
@@ -213,11 +218,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if body != nil {
 			r.Body = body
 		}
-		status := rw.code()
-		if !served && rw.status == 0 {
-			status = http.StatusInternalServerError
-		}
-		code := seriesCode(status, method, c, !served && m.names.ErrorType != "")
+		status, code := m.ended(rw.status, method, c, !served)
 		var s *red.Series
 		switch {
 		case rw.hasValues && !withValues(m.attrs, &rw.values, &code, serverAttrShift):
@@ -270,6 +271,24 @@ func (h *handler) routedSeries(r *http.Request, rw *writer, g *red.Gauge, route,
 	return s
 }
 
+// ended returns the status a request that has ended is recorded with,
+// and the code of its attribute set, from the status the handler sent (0
+// for none), its method and conn, and whether it panicked: a handler that
+// sent nothing sent 200, as net/http does, unless it panicked, when the
+// profile's abort status is recorded (none in Semconv). This is the one
+// rule for every way a request ends, through the middleware or
+// [Request.End].
+func (m *middleware) ended(sent int, method uint8, c conn, panicked bool) (status int, code uint64) {
+	switch status = sent; {
+	case sent != 0:
+	case panicked:
+		status = m.sig.abortStatus
+	default:
+		status = http.StatusOK
+	}
+	return status, seriesCode(status, method, c, panicked && m.names.ErrorType != "")
+}
+
 func (m *middleware) record(ctx context.Context, s *red.Series, stripe uint32, status int, panicked bool, secs float64) {
 	m.Duration.Record(ctx, secs, s.Record...)
 	if m.Counting() {
@@ -314,10 +333,15 @@ func (m *middleware) observe(_ context.Context, o metric.Observer) error {
 func (m *middleware) newSeries(route string, code uint64) *red.Series {
 	status, method, c, panicked := unpackSeries(code)
 	failed := panicked || m.isError(status)
-	kv := []attribute.KeyValue{
-		m.names.Method.String(m.known.names[method]),
-		m.names.Route.String(route),
-		m.names.Status.Int(status),
+	kv := []attribute.KeyValue{m.names.Method.String(m.known.names[method])}
+	if route == Unmatched {
+		route = m.names.Unmatched
+	}
+	if route != "" {
+		kv = append(kv, m.names.Route.String(route))
+	}
+	if status != 0 {
+		kv = append(kv, m.names.Status.Int(status))
 	}
 	kv = m.connAttrs(kv, c)
 	kv = m.attrs.Append(kv, attrID(code, serverAttrShift))

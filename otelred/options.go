@@ -154,8 +154,8 @@ func WithProfile(p Profile) Option {
 // that do not set [http.Request.Pattern]. It is called with the same request
 // after the wrapped handler returns and must return a template such as
 // "/users/{id}", never the raw path; anything before the first "/" (a method
-// or host) is removed. An empty result means the request matched no route,
-// and it is recorded under [Unmatched].
+// or host) is removed. An empty result means the request matched no route
+// (see [Unmatched]).
 //
 // For the Classic profile's in-flight gauge, which is labelled by path, the
 // function is also called before the handler runs; it should return "" when

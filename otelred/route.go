@@ -6,8 +6,13 @@ import (
 	"strings"
 )
 
-// Unmatched is the route recorded for every request that matched no route
-// (a 404 or 405 from [http.ServeMux], say). Raw paths never become values.
+// Unmatched is the route the [Classic] profile records for every request
+// that matched no route (a 404 or 405 from [http.ServeMux], say), in its
+// path label. [Semconv] records no http.route for them at all, as the
+// semantic conventions set it only when it is available; its series of
+// such requests are those without http.route. Raw paths never become
+// values. A [WithRoute] function or [SetRoute] that names a route
+// "unmatched" names this one.
 const Unmatched = "unmatched"
 
 // Overflow is the route recorded, together with otel.metric.overflow=true,
@@ -31,8 +36,8 @@ const Overflow = "overflow"
 // call is then harmless. It allocates nothing.
 //
 // A request that reaches no SetRoute call, a 404 or 405 from the router
-// say, is recorded under the route the router left on the request, or
-// [Unmatched].
+// say, is recorded under the route the router left on the request, or as
+// one that matched no route (see [Unmatched]).
 func SetRoute(w http.ResponseWriter, route string) bool {
 	rw := writerOf(w)
 	if rw == nil {
