@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
@@ -75,6 +76,13 @@ type middleware struct {
 
 	writers sync.Pool
 
+	// routeSeen is set once a request has matched a route; noRoutes
+	// counts the successful responses with no route until then, up to
+	// noRouteReport, when noRouteReported is set (see noRoute).
+	routeSeen       atomic.Bool
+	noRoutes        atomic.Int64
+	noRouteReported atomic.Bool
+
 	// epoch is when the middleware was built. Durations are measured as
 	// time.Since(epoch), which reads only the monotonic clock, where
 	// time.Now also reads the wall clock: on a virtual machine each reading
@@ -131,7 +139,7 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 	if m.known, err = knownMethods(ctor); err != nil {
 		return nil, err
 	}
-	m.writers.New = func() any { return &writer{stripe: made.Add(1), attrs: m.attrs} }
+	m.writers.New = func() any { return &writer{m: m, stripe: made.Add(1), attrs: m.attrs} }
 
 	meter := cfg.meter()
 	spec := p.server.spec(p.boundaries)
@@ -142,9 +150,13 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 		return nil, err
 	}
 	m.series = red.NewCache(cfg.limit, m.newSeries, m.overflowSeries)
+	limit := cfg.limitOf(ctor, m.names.Duration, m.names.Route)
+	m.series.ReportTo(limit)
+	m.attrs.ReportTo(limit)
 	m.overflowOK, m.overflowFailed = m.overflows(m.names.Route)
 	if m.byRoute {
 		m.routes = red.NewCache(cfg.limit, m.newGauge, func(string, uint64) *red.Gauge { return m.routesOverflow })
+		m.routes.ReportTo(cfg.limitOf(ctor, m.names.Active, m.names.Route))
 		m.routesOverflow = m.overflowGauge(m.names.Route)
 	} else {
 		for https := range m.methods {
@@ -159,7 +171,8 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 	if _, err := meter.RegisterCallback(m.observe, m.Observables...); err != nil {
 		return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
 	}
-	checkOtelhttp(cfg.provider, profiles[Semconv].server.names.Duration) // otelhttp's name too
+	cfg.checkProvider(ctor, m.Duration)
+	checkOtelhttp(cfg.provider, cfg.global, profiles[Semconv].server.names.Duration) // otelhttp's name too
 	return m, nil
 }
 
@@ -187,6 +200,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
+	kind, nest := kindsOf(w)
+	if nest {
+		if outer := writerOf(w); outer != nil && outer.m.recordsFor(m) {
+			h.serveInside(outer, w, r)
+			return
+		}
+	}
 	method := m.known.index(r.Method)
 	c := connOf(&m.names, r)
 	// Classic counts in-flight requests by route, so it names the route
@@ -201,7 +221,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rw := m.writers.Get().(*writer)
 	g.Inc(rw.stripe)
-	view := rw.wrap(w)
+	view := rw.wrapKind(w, kind)
 	// With WithBodySizes, the handler reads r.Body through the writer's
 	// counter, until the original is put back.
 	var body io.ReadCloser
@@ -232,6 +252,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if m.cfg.bodySizes {
 			m.recordSizes(r, rw, s)
 		}
+		if s.NoRoute {
+			m.noRoute(status)
+		}
 		if served { // after a panic the writer may still be in use up the stack
 			rw.w = nil
 			m.writers.Put(rw)
@@ -239,6 +262,49 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	h.next.ServeHTTP(view, r)
 	served = true
+}
+
+// recordsFor reports whether m, the middleware of a writer that the
+// middleware inner finds around its own, records the requests inner would
+// record: on the same MeterProvider and in the same profile, both would
+// count each request in the same series. Middlewares on different
+// providers or profiles record apart, each on its own.
+func (m *middleware) recordsFor(inner *middleware) bool {
+	return m == inner || (m.cfg.profile == inner.cfg.profile && red.SameProvider(m.cfg.provider, inner.cfg.provider))
+}
+
+// serveInside serves a request that outer, a middleware around this one,
+// records: it passes the request and the writer through unchanged, so
+// SetRoute and SetAttribute reach outer's writer, and hands outer the
+// route that this middleware, nearer the router, reads from its own
+// request, unless a route was handed over already.
+func (h *handler) serveInside(outer *writer, w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if outer.route == "" {
+			outer.route = h.m.patternOf(r)
+		}
+	}()
+	h.next.ServeHTTP(w, r)
+}
+
+// noRoute counts a request recorded with no route, which the handler
+// answered with status, and reports ErrNoRoute when noRouteReport
+// successful ones have come back while no request has matched a route. A
+// middleware with a WithRoute function names its own routes, and reports
+// nothing; after the report, or once a route has matched, this costs two
+// loads.
+func (m *middleware) noRoute(status int) {
+	if status < 200 || status > 299 || m.cfg.route != nil || m.routeSeen.Load() || m.noRouteReported.Load() {
+		return
+	}
+	if m.noRoutes.Add(1) == noRouteReport {
+		m.noRouteReported.Store(true)
+		otel.Handle(fmt.Errorf("%w: %d requests were answered %s with no route, and none has matched one: "+
+			"a middleware between otelred and the router replaced the request (r.WithContext), so the router's match never reached otelred; "+
+			"put otelred inside that middleware (first in chi's r.Use), or hand the route over with WithRoute or SetRoute. "+
+			"A handler with no router names its route with WithRoute (see %s)",
+			ErrNoRoute, noRouteReport, "2xx", red.DocNoRoute))
+	}
 }
 
 // skip reports whether r is left unrecorded: by the WithFilter function,
@@ -334,8 +400,11 @@ func (m *middleware) newSeries(route string, code uint64) *red.Series {
 	status, method, c, panicked := unpackSeries(code)
 	failed := panicked || m.isError(status)
 	kv := []attribute.KeyValue{m.names.Method.String(m.known.names[method])}
-	if route == Unmatched {
+	noRoute := route == Unmatched
+	if noRoute {
 		route = m.names.Unmatched
+	} else {
+		m.routeSeen.Store(true)
 	}
 	if route != "" {
 		kv = append(kv, m.names.Route.String(route))
@@ -352,7 +421,9 @@ func (m *middleware) newSeries(route string, code uint64) *red.Series {
 		}
 		kv = append(kv, m.names.ErrorType.String(et))
 	}
-	return red.NewSeries(failed, m.withService(kv...)...)
+	s := red.NewSeries(failed, m.withService(kv...)...)
+	s.NoRoute = noRoute
+	return s
 }
 
 // overflowSeries is where a key goes when the cache is full. Semconv keeps

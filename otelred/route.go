@@ -85,16 +85,23 @@ func template(pattern string) string {
 // routeAfter names the route of a request that has been served through
 // rw, reading what the router handed over or left on the same request.
 func (h *handler) routeAfter(r *http.Request, rw *writer) string {
-	var p string
-	switch {
-	case rw.route != "":
-		p = rw.route
-	case h.m.cfg.route != nil:
-		p = h.m.cfg.route(r)
-	case !connectRedirect(r, r.Pattern):
-		p = r.Pattern
+	p := rw.route
+	if p == "" {
+		p = h.m.patternOf(r)
 	}
 	return routeValue(p)
+}
+
+// patternOf is the route pattern a served request r carries: what the
+// WithRoute function names, or r.Pattern; "" for none.
+func (m *middleware) patternOf(r *http.Request) string {
+	switch {
+	case m.cfg.route != nil:
+		return m.cfg.route(r)
+	case !connectRedirect(r, r.Pattern):
+		return r.Pattern
+	}
+	return ""
 }
 
 // routeBefore names the route of a request that has not been served yet,

@@ -88,13 +88,17 @@ func NewTransport(base http.RoundTripper, opts ...Option) (http.RoundTripper, er
 		return t.newHost(hostport, scheme)
 	})
 	t.series = red.NewCache(cfg.limit, t.newSeries, t.overflowSeries)
+	limit := cfg.limitOf("NewTransport", t.names.Duration, t.names.ServerAddress)
+	t.series.ReportTo(limit)
+	t.attrs.ReportTo(limit)
 	t.overflowOK, t.overflowFailed = t.overflows(t.names.ServerAddress)
 	if t.Counting() {
 		if _, err := meter.RegisterCallback(t.observe, t.Observables...); err != nil {
 			return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
 		}
 	}
-	checkOtelhttp(cfg.provider, profiles[Semconv].client.names.Duration) // otelhttp's name too
+	cfg.checkProvider("NewTransport", t.Duration)
+	checkOtelhttp(cfg.provider, cfg.global, profiles[Semconv].client.names.Duration) // otelhttp's name too
 	return t, nil
 }
 
