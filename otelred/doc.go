@@ -76,11 +76,15 @@
 // # Middleware ordering
 //
 // The route is read from the request after the wrapped handler returns, so
-// the middleware can wrap the router itself (mw(mux), or chi's r.Use). A
-// middleware between otelred and the router that replaces the request
-// (r.WithContext) hides the router's pattern from otelred, and every
-// request is then recorded as [Unmatched]: put otelred inside it, or use
-// [WithRoute]. [http.TimeoutHandler] is such a middleware: wrap each
+// the middleware can wrap the router itself (mw(mux), or first in chi's
+// r.Use). A middleware between otelred and the router that replaces the
+// request (r.WithContext, as chi's middleware.RequestID does) hides the
+// router's pattern from otelred, and every request is then recorded with
+// no route, which otelred reports ([ErrNoRoute]): put otelred inside it, or
+// use [WithRoute] (with chi, read chi.RouteContext(r.Context()).RoutePattern(),
+// which survives such a middleware). Two otelred middlewares around one
+// request, on one MeterProvider and in one profile, count it once: the
+// outer one records it, and the inner one passes it through. [http.TimeoutHandler] is such a middleware: wrap each
 // route's handler in it (mux.Handle(p, http.TimeoutHandler(h, ...))), not
 // the whole mux, and keep otelred outside it, so that a timed-out request
 // is recorded with the 503 the client gets.
@@ -93,6 +97,18 @@
 // middleware outside otelred too: otelred records the panic and lets it
 // continue; a recoverer inside it would turn the panic into whatever status
 // it writes.
+//
+// # Warnings
+//
+// A set-up that would record nothing, too little or too much is reported
+// once through [otel.Handle], with an error that wraps one of
+// [ErrNoMeterProvider] (no provider, and the global one still
+// OpenTelemetry's default), [ErrNoRoute] (successes keep coming back with
+// no route), [ErrCountedTwice] (otelhttp may record the same histogram
+// into the same provider) and [ErrCardinalityLimit] (the limit folded a
+// new attribute set into the overflow series), and that names the fix and
+// a section of docs/middleware.md. The request path never fails because of
+// them.
 //
 // # Exporters
 //
