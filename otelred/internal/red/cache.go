@@ -144,7 +144,10 @@ func (c *Cache[V]) addLocked(route string, code uint64) (_ V, folded bool) {
 	if byCode == nil {
 		route = strings.Clone(route) // the cache must not keep request memory alive
 		byCode = new(Route[V])
-		byCode.s.Store(&old)
+		// A fresh slice, not &old: taking old's address would move it to
+		// the heap on every call, the overflow's included.
+		none := []coded[V]{}
+		byCode.s.Store(&none)
 		m := make(map[string]*Route[V], len(routes)+1)
 		maps.Copy(m, routes)
 		m[route] = byCode
