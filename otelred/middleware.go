@@ -299,11 +299,11 @@ func (m *middleware) noRoute(status int) {
 	}
 	if m.noRoutes.Add(1) == noRouteReport {
 		m.noRouteReported.Store(true)
-		otel.Handle(fmt.Errorf("%w: %d requests were answered %s with no route, and none has matched one: "+
+		otel.Handle(fmt.Errorf("%w: %d requests were answered 2xx with no route, and none has matched one: "+
 			"a middleware between otelred and the router replaced the request (r.WithContext), so the router's match never reached otelred; "+
 			"put otelred inside that middleware (first in chi's r.Use), or hand the route over with WithRoute or SetRoute. "+
 			"A handler with no router names its route with WithRoute (see %s)",
-			ErrNoRoute, noRouteReport, "2xx", red.DocNoRoute))
+			ErrNoRoute, noRouteReport, red.DocNoRoute))
 	}
 }
 

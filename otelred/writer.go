@@ -162,15 +162,6 @@ func assertKind(rw http.ResponseWriter) uint8 {
 	return kind
 }
 
-// code is the status to record once the handler has returned: what it
-// sent, or 200 when it sent nothing, as net/http does.
-func (w *writer) code() int {
-	if w.status == 0 {
-		return http.StatusOK
-	}
-	return w.status
-}
-
 // writeHeader forwards every call, so a later status still reaches net/http
 // (which logs it as superfluous), but only the first final one is recorded.
 // Informational 1xx codes are not final, except 101 Switching Protocols.
