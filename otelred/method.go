@@ -66,7 +66,9 @@ type methodTable struct {
 
 // defaultMethods is the table of the standard methods.
 var defaultMethods = func() *methodTable {
-	t := &methodTable{names: append(standardMethods[:], errOther)}
+	t := &methodTable{names: make([]string, methodOther+1)}
+	copy(t.names, standardMethods[:])
+	t.names[methodOther] = errOther
 	for i := range t.standard {
 		t.standard[i] = uint8(i)
 	}
