@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel"
@@ -493,5 +494,39 @@ func TestSDKAddsOneSetObservedByTwoCallbacks(t *testing.T) {
 		if got := r.Sums("active"); render(got) != render(want) {
 			t.Errorf("up-down counter observed %d and %d: %s, want the sum %s", -tc.one, -tc.two, render(got), render(want))
 		}
+	}
+}
+
+// TestReportsOnceUnderConcurrency serves, from many goroutines at once,
+// successes with no route through one middleware, and new routes past
+// the cardinality limit through another: each reports exactly once.
+func TestReportsOnceUnderConcurrency(t *testing.T) {
+	got := testsupport.CaptureReports(t)
+	bare := newHarness(t).mw(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	limited := newHarness(t, otelred.WithCardinalityLimit(5), otelred.WithRoute(func(r *http.Request) string { return r.URL.Path })).mw(
+		http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				bare.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+				limited.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", fmt.Sprintf("/r%d-%d", g, i), nil))
+			}
+		})
+	}
+	wg.Wait()
+	var noRoute, limit int
+	for _, s := range got.Texts() {
+		switch {
+		case s == noRouteReport:
+			noRoute++
+		case strings.HasPrefix(s, "otelred: the cardinality limit folds attribute sets into the overflow series: http.server.request.duration of New has reached its limit of 5 attribute sets, with 6 asked for so far"):
+			limit++
+		default:
+			t.Errorf("unexpected report %q", s)
+		}
+	}
+	if noRoute != 1 || limit != 1 {
+		t.Errorf("%d reports of no route and %d of the limit, want 1 and 1", noRoute, limit)
 	}
 }
