@@ -122,8 +122,9 @@ type demo struct {
 // calls); the exporters (from opts.config and the OTEL_* environment), with
 // the Go runtime metrics; the otelred middleware around the routes, its
 // Transport for the outbound call of POST /orders and its Operations for
-// the order's processing; /metrics when the Prometheus exporter runs; and,
-// with -tracing, otelhttp's tracing around all of it. Call serve, then
+// the order's processing; /metrics when the Prometheus exporter runs, and
+// /debug/red, unless the exporter's own listener serves both; and, with
+// -tracing, otelhttp's tracing around all of it. Call serve, then
 // shutdown.
 func newDemo(ctx context.Context, opts options) (_ *demo, err error) {
 	if opts.stdout == nil {
@@ -176,8 +177,9 @@ func newDemo(ctx context.Context, opts options) (_ *demo, err error) {
 }
 
 // instrument sets up the exporters, with the runtime metrics, and returns
-// mux wrapped in the otelred middleware, with /metrics mounted when the
-// Prometheus exporter runs. It instruments the outbound call and the
+// mux wrapped in the otelred middleware, with /metrics (when the
+// Prometheus exporter runs) and /debug/red mounted, unless the exporter's
+// standalone listener serves them. It instruments the outbound call and the
 // processing of POST /orders with the same MeterProvider and profile, and
 // with -tracing puts otelhttp around the middleware and the Transport. On
 // error, nothing it started is left running.
@@ -259,12 +261,15 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 	d.orders.track = ops.Track
 
 	// With a standalone listener (OTEL_EXPORTER_PROMETHEUS_HOST or _PORT)
-	// the exposition is served there only: it describes the whole service,
-	// and the application's port is often the public one.
-	if h := p.Handler(); h != nil && p.Addr() == nil {
-		mux.Handle("GET /metrics", h)
+	// the exposition and the RED page are served there only, as the
+	// listener does itself: they describe the whole service, and the
+	// application's port is often the public one.
+	if p.Addr() == nil {
+		if h := p.Handler(); h != nil {
+			mux.Handle("GET /metrics", h)
+		}
+		mux.Handle("GET "+debugPath, p.DebugHandler())
 	}
-	mux.Handle("GET "+debugPath, p.DebugHandler())
 	h := mw(mux)
 	if d.opts.tracing {
 		d.tracing = newTracing(p.Resource)
@@ -371,14 +376,14 @@ func (d *demo) banner() string {
 	b.WriteString("  GET /slow?ms=N     200 after N ms (default 250, capped at 5000); a bad ms is 400\n")
 	b.WriteString("  POST /orders       201 after calling GET " + dependencyPath + " on itself and processing the order; 502 if the call fails\n")
 	switch {
-	case d.provider == nil || d.provider.Handler() == nil:
+	case d.provider == nil:
 	case d.provider.Addr() != nil:
-		fmt.Fprintf(&b, "metrics: the Prometheus exposition is at http://%s%s, on its own listener, and not on %s\n",
-			d.provider.Addr(), cmp.Or(d.opts.config.Prometheus.Path, "/metrics"), d.url())
+		fmt.Fprintf(&b, "operators: the Prometheus exposition is at http://%[1]s%[2]s and the live RED page at http://%[1]s%[3]s, on their own listener, and not on %[4]s\n",
+			d.provider.Addr(), cmp.Or(d.opts.config.Prometheus.Path, "/metrics"), debugPath, d.url())
 	default:
-		b.WriteString("  GET /metrics       the Prometheus exposition\n")
-	}
-	if d.provider != nil {
+		if d.provider.Handler() != nil {
+			b.WriteString("  GET /metrics       the Prometheus exposition\n")
+		}
 		b.WriteString("  GET " + debugPath + "     the live RED page, in a browser\n")
 	}
 	if d.tracing != nil {

@@ -22,6 +22,10 @@
 //	GET /debug/red     the live RED page: rate, errors, p50, p99 and in-flight
 //	                   requests per route, peer and operation, in a browser
 //
+// /metrics and /debug/red are for operators: with
+// OTEL_EXPORTER_PROMETHEUS_HOST or _PORT, both are served on that
+// listener of their own, and not on -addr.
+//
 // Besides the server's RED metrics, the demo records those of its outbound
 // calls (http.client.request.duration) and of its operations
 // (operation.duration), and the Go runtime's (goroutines, memory, GC).
@@ -69,6 +73,7 @@ The otelred demo service. Routes:
                      the order (operation orders.process); 502 if the call fails
   GET /metrics       the Prometheus exposition (when the prometheus exporter runs)
   GET /debug/red     the live RED page, in a browser
+  (with OTEL_EXPORTER_PROMETHEUS_HOST or _PORT, these two on that listener only)
 
 Flags:
 `
@@ -78,7 +83,8 @@ Environment:
   OTEL_METRICS_EXPORTER   comma list of prometheus, otlp, console, none (default prometheus)
   OTEL_EXPORTER_OTLP_*    the standard OTLP settings (endpoint, protocol, headers, ...)
   OTEL_EXPORTER_PROMETHEUS_HOST, _PORT
-                          serve /metrics on a listener of its own, and only there
+                          serve /metrics and /debug/red on a listener of their own,
+                          and only there
   OTEL_METRIC_EXPORT_INTERVAL  push interval in ms (default 60000)
   OTEL_SERVICE_NAME       the service's name (default "example")
   OTELRED_HISTOGRAM       explicit or native, when -histogram is not given (default explicit)

@@ -409,9 +409,45 @@ func TestBinaryShutsDownGracefully(t *testing.T) {
 	}
 }
 
+// TestDemoServesOperatorEndpointsOnItsPortWithoutAListener checks that
+// without a standalone listener the demo serves /debug/red on -addr, and
+// /metrics beside it when the Prometheus exporter runs, and says so.
+func TestDemoServesOperatorEndpointsOnItsPortWithoutAListener(t *testing.T) {
+	for _, tc := range []struct {
+		exporters []string
+		metrics   bool
+	}{
+		{[]string{"prometheus"}, true},
+		{[]string{"none"}, false},
+	} {
+		t.Run(strings.Join(tc.exporters, ","), func(t *testing.T) {
+			c := newClient(t)
+			d := startDemo(t, options{config: exporter.Config{Exporters: tc.exporters}})
+			if d.provider.Addr() != nil {
+				t.Fatal("a standalone listener runs")
+			}
+			b := d.banner()
+			if !strings.Contains(b, "  GET /debug/red     the live RED page, in a browser\n") || strings.Contains(b, "GET /metrics") != tc.metrics || strings.Contains(b, "operators:") {
+				t.Errorf("banner:\n%s\nwant the GET /debug/red route, a GET /metrics route: %v, and no listener", b, tc.metrics)
+			}
+			if status, page := get(t, c, d.url()+"/debug/red"); status != 200 || !strings.Contains(page, "<html") {
+				t.Errorf("GET /debug/red: %d, want the page:\n%.300s", status, page)
+			}
+			want := 404
+			if tc.metrics {
+				want = 200
+			}
+			if status, _ := get(t, c, d.url()+"/metrics"); status != want {
+				t.Errorf("GET /metrics: %d, want %d", status, want)
+			}
+		})
+	}
+}
+
 // TestDemoServesMetricsOnTheStandaloneListenerOnly checks that with
-// OTEL_EXPORTER_PROMETHEUS_HOST and _PORT the demo says where /metrics is,
-// serves it there, and no longer on the application's port.
+// OTEL_EXPORTER_PROMETHEUS_HOST and _PORT the demo says where /metrics and
+// /debug/red are, serves them there, and no longer on the application's
+// port.
 func TestDemoServesMetricsOnTheStandaloneListenerOnly(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1")
 	t.Setenv("OTEL_EXPORTER_PROMETHEUS_PORT", "0")
@@ -421,13 +457,21 @@ func TestDemoServesMetricsOnTheStandaloneListenerOnly(t *testing.T) {
 	if addr == nil {
 		t.Fatal("no standalone listener")
 	}
-	want := "metrics: the Prometheus exposition is at http://" + addr.String() + "/metrics, on its own listener, and not on " + d.url() + "\n"
-	if b := d.banner(); !strings.Contains(b, want) || strings.Contains(b, "GET /metrics") {
-		t.Errorf("banner:\n%s\nwant the line %q and no GET /metrics route", b, want)
+	want := "operators: the Prometheus exposition is at http://" + addr.String() + "/metrics and the live RED page at http://" + addr.String() + "/debug/red, on their own listener, and not on " + d.url() + "\n"
+	if b := d.banner(); !strings.Contains(b, want) || strings.Contains(b, "GET /metrics") || strings.Contains(b, "GET /debug/red") {
+		t.Errorf("banner:\n%s\nwant the line %q and neither a GET /metrics nor a GET /debug/red route", b, want)
 	}
 	get(t, c, d.url()+"/hello/ada")
-	if status, _ := get(t, c, d.url()+"/metrics"); status != 404 {
-		t.Errorf("GET /metrics on the application's port: %d, want 404", status)
+	for _, path := range []string{"/metrics", "/debug/red", "/debug/red?format=json"} {
+		if status, _ := get(t, c, d.url()+path); status != 404 {
+			t.Errorf("GET %s on the application's port: %d, want 404", path, status)
+		}
+	}
+	if status, page := get(t, c, "http://"+addr.String()+"/debug/red"); status != 200 || !strings.Contains(page, "<html") {
+		t.Errorf("GET /debug/red on the standalone listener: %d, want 200 with the page:\n%.300s", status, page)
+	}
+	if status, feed := get(t, c, "http://"+addr.String()+"/debug/red?format=json"); status != 200 || !strings.Contains(feed, `"name":"/hello/{name}"`) || !strings.Contains(feed, `"service":"`+d.service+`"`) {
+		t.Errorf("GET /debug/red?format=json on the standalone listener: %d, want the feed with /hello/{name}:\n%.500s", status, feed)
 	}
 	status, body := get(t, c, "http://"+addr.String()+"/metrics")
 	line := `http_server_request_duration_seconds_count{http_request_method="GET",http_response_status_code="200",http_route="/hello/{name}",network_protocol_version="1.1",url_scheme="http"} 1`

@@ -6,16 +6,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/otlptranslator"
 
+	"github.com/otelred/otelred/internal/otelenv"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
@@ -23,8 +26,8 @@ import (
 // ErrInvalidConfig is wrapped by every error that reports a bad [Config]
 // field or environment variable. The message names the field (such as
 // OTLP.Endpoint) or the variable (such as OTEL_EXPORTER_OTLP_ENDPOINT) and
-// the bad value, except for OTLP header values, which are secrets and are
-// never printed.
+// the bad value, except for OTLP header values and endpoint passwords,
+// which are secrets and are never printed.
 var ErrInvalidConfig = errors.New("exporter: invalid config")
 
 // The names accepted in [Config.Exporters] and OTEL_METRICS_EXPORTER.
@@ -207,9 +210,11 @@ type Prometheus struct {
 	DisableOpenMetrics bool `json:"disable_openmetrics,omitempty" yaml:"disable_openmetrics,omitempty"`
 
 	// ListenAddr is a host:port where a standalone HTTP server serves the
-	// metrics at Path. It binds in [New] (a port in use is an error there)
-	// and is closed by Shutdown. Port "0" picks a free port; see
-	// [Exporter.Addr].
+	// metrics at Path, and, for [Setup], the live RED page
+	// ([Provider.DebugHandler]) at /debug/red: the endpoints for operators,
+	// off the application's port. It binds in [New] and Setup (a port in
+	// use is an error there) and is closed by Shutdown. Port "0" picks a
+	// free port; see [Exporter.Addr]. Path cannot be /debug/red then.
 	//
 	// The zero value means OTEL_EXPORTER_PROMETHEUS_HOST and
 	// OTEL_EXPORTER_PROMETHEUS_PORT, if either is set, and otherwise no
@@ -257,8 +262,11 @@ type OTLP struct {
 
 	// Headers are sent with every export, for example an authorization
 	// token. Their values are secrets: they are never printed in errors,
-	// and fmt and log/slog print them as REDACTED (see [OTLP.Format]).
-	// json.Marshal writes them, so that a Config can be saved.
+	// an export error that carries one (a collector may echo the
+	// credential it refuses) has it replaced by REDACTED, as has one that
+	// carries the Endpoint's password, and fmt and log/slog print them as
+	// REDACTED (see [OTLP.Format]). json.Marshal writes them, so that a
+	// Config can be saved.
 	//
 	// The zero value means OTEL_EXPORTER_OTLP_METRICS_HEADERS, else
 	// OTEL_EXPORTER_OTLP_HEADERS, else none.
@@ -270,14 +278,16 @@ type OTLP struct {
 	// OTEL_EXPORTER_OTLP_COMPRESSION, else "none".
 	Compression string `json:"compression,omitempty" yaml:"compression,omitempty"`
 
-	// Interval is the time between two exports. In JSON and YAML it may be
-	// written as a string such as "30s".
+	// Interval is the time between two exports, at least 1ms. In JSON and
+	// YAML it may be written as a string such as "30s"; a bare number
+	// counts nanoseconds.
 	//
 	// The zero value means OTEL_METRIC_EXPORT_INTERVAL, else 60s.
 	Interval time.Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
 
-	// Timeout limits each export, retries included; an export still
-	// running then is abandoned and its error reported through otel.Handle.
+	// Timeout limits each export, retries included, and is at least 1ms; an
+	// export still running then is abandoned and its error reported through
+	// otel.Handle.
 	//
 	// The zero value means OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, else
 	// OTEL_EXPORTER_OTLP_TIMEOUT, else OTEL_METRIC_EXPORT_TIMEOUT, else 10s.
@@ -286,7 +296,10 @@ type OTLP struct {
 	// Temporality is the temporality preference: "cumulative", "delta"
 	// (counters and histograms as deltas) or "lowmemory" (synchronous
 	// counters and histograms as deltas), as the OTLP specification defines
-	// them. Up-down counters are always cumulative.
+	// them. Up-down counters are always cumulative. Through an outage of
+	// the collector, cumulative loses nothing (the next export that
+	// succeeds carries the totals), while with delta and lowmemory what the
+	// failed exports carried is lost (docs/configuration.md).
 	//
 	// The zero value means
 	// OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE, else "cumulative".
@@ -301,8 +314,9 @@ type Console struct {
 	// The zero value means os.Stdout.
 	Writer io.Writer `json:"-" yaml:"-"`
 
-	// Interval is the time between two writes. In JSON and YAML it may be
-	// written as a string such as "30s".
+	// Interval is the time between two writes, at least 1ms. In JSON and
+	// YAML it may be written as a string such as "30s"; a bare number
+	// counts nanoseconds.
 	//
 	// The zero value means OTEL_METRIC_EXPORT_INTERVAL, else 60s.
 	Interval time.Duration `json:"interval,omitempty" yaml:"interval,omitempty"`
@@ -323,6 +337,12 @@ func (c Config) Validate() error {
 	}
 	if k, ok := emptyKey(c.ResourceAttributes); ok {
 		bad("ResourceAttributes", "has an empty key %q", k)
+	}
+	if err := checkAttributes("ResourceAttributes", c.ResourceAttributes); err != nil {
+		errs = append(errs, err)
+	}
+	if !utf8.ValidString(c.ServiceName) {
+		bad("ServiceName", "%q: not valid UTF-8", c.ServiceName)
 	}
 	if c.Naming != "" {
 		if _, err := otelred.ParseProfile(c.Naming); err != nil {
@@ -351,6 +371,9 @@ func (c Config) Validate() error {
 		}
 	}
 	if p.ListenAddr != "" {
+		if p.Path == debugPath {
+			bad("Prometheus.Path", "%q: the standalone listener (Prometheus.ListenAddr) serves the RED page there", p.Path)
+		}
 		if err := checkHostPort(p.ListenAddr); err != nil {
 			bad("Prometheus.ListenAddr", "%q: %v", p.ListenAddr, err)
 		} else if _, ok := p.Registerer.(prometheus.Gatherer); p.Registerer != nil && !ok {
@@ -373,17 +396,21 @@ func (c Config) Validate() error {
 	if err := checkCompression("OTLP.Compression", o.Compression); err != nil {
 		errs = append(errs, err)
 	}
-	if o.Interval < 0 {
-		bad("OTLP.Interval", "%v: must be positive (zero means the default)", o.Interval)
-	}
-	if o.Timeout < 0 {
-		bad("OTLP.Timeout", "%v: must be positive (zero means the default)", o.Timeout)
+	for _, d := range []struct {
+		field string
+		d     time.Duration
+	}{{"OTLP.Interval", o.Interval}, {"OTLP.Timeout", o.Timeout}, {"Console.Interval", c.Console.Interval}} {
+		switch {
+		case d.d < 0:
+			bad(d.field, "%v: must be positive (zero means the default)", d.d)
+		case d.d > 0 && d.d < time.Millisecond:
+			// Exports back to back, or every one failing: most likely a
+			// number of seconds written where nanoseconds are read.
+			bad(d.field, "%v: under the shortest, 1ms (a bare number in JSON or YAML counts nanoseconds: write a string such as \"30s\")", d.d)
+		}
 	}
 	if err := checkTemporality("OTLP.Temporality", o.Temporality); err != nil {
 		errs = append(errs, err)
-	}
-	if c.Console.Interval < 0 {
-		bad("Console.Interval", "%v: must be positive (zero means the default)", c.Console.Interval)
 	}
 	return errors.Join(errs...)
 }
@@ -507,7 +534,7 @@ func checkHeaders(source string, h map[string]string) error {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		if !validHeaderName(k) {
+		if !otelenv.IsToken(k) {
 			return fmt.Errorf("%w: %s: %q is not a valid header name", ErrInvalidConfig, source, k)
 		}
 		if !validHeaderValue(h[k]) {
@@ -515,23 +542,6 @@ func checkHeaders(source string, h map[string]string) error {
 		}
 	}
 	return nil
-}
-
-// validHeaderName reports whether s is an HTTP token (RFC 9110).
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 func validHeaderValue(s string) bool {
@@ -648,14 +658,18 @@ func decodeDuration(field string, raw json.RawMessage, d *time.Duration) error {
 	if err := json.Unmarshal(raw, &s); err == nil {
 		v, err := time.ParseDuration(s)
 		if err != nil {
-			return fmt.Errorf("%w: %s %q: want a duration such as \"30s\"", ErrInvalidConfig, field, s)
+			return fmt.Errorf("%w: %s %q: want a duration such as \"30s\", of at most %v", ErrInvalidConfig, field, s, time.Duration(1<<63-1))
 		}
 		*d = v
 		return nil
 	}
 	var n int64
 	if err := json.Unmarshal(raw, &n); err != nil {
-		return fmt.Errorf("%w: %s %s: want a duration such as \"30s\" or a number of nanoseconds", ErrInvalidConfig, field, raw)
+		var f float64
+		if json.Unmarshal(raw, &f) == nil && f == math.Trunc(f) {
+			return fmt.Errorf("%w: %s %s: more nanoseconds than a time.Duration holds (%v at most)", ErrInvalidConfig, field, raw, time.Duration(1<<63-1))
+		}
+		return fmt.Errorf("%w: %s %s: want a duration such as \"30s\" or a whole number of nanoseconds", ErrInvalidConfig, field, raw)
 	}
 	*d = time.Duration(n)
 	return nil

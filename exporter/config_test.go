@@ -77,6 +77,9 @@ func TestValidateRejectsBadFields(t *testing.T) {
 		{name: "a negative OTLP timeout", cfg: exporter.Config{OTLP: exporter.OTLP{Timeout: -time.Millisecond}}, want: []string{"OTLP.Timeout", "-1ms"}},
 		{name: "an unknown temporality", cfg: exporter.Config{OTLP: exporter.OTLP{Temporality: "sometimes"}}, want: []string{"OTLP.Temporality", `"sometimes"`}},
 		{name: "a negative console interval", cfg: exporter.Config{Console: exporter.Console{Interval: -2 * time.Second}}, want: []string{"Console.Interval", "-2s"}},
+		{name: "an OTLP interval of 30 nanoseconds, meant as seconds", cfg: exporter.Config{OTLP: exporter.OTLP{Interval: 30}}, want: []string{"OTLP.Interval", "30ns", "1ms", "nanoseconds"}},
+		{name: "an OTLP timeout just under a millisecond", cfg: exporter.Config{OTLP: exporter.OTLP{Timeout: time.Millisecond - 1}}, want: []string{"OTLP.Timeout", "999.999µs", "1ms"}},
+		{name: "a console interval of a nanosecond", cfg: exporter.Config{Console: exporter.Console{Interval: 1}}, want: []string{"Console.Interval", "1ns"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()
@@ -131,7 +134,17 @@ func TestWithEnvRejectsBadVariables(t *testing.T) {
 		{name: "a Prometheus port that is not a number", env: map[string]string{"OTEL_EXPORTER_PROMETHEUS_PORT": "http"}, want: []string{"OTEL_EXPORTER_PROMETHEUS_PORT", `"http"`}},
 		{name: "a header entry without = hides the entry", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=blue,authorization " + secret}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 2"}, notWant: []string{secret}},
 		{name: "a header value with a bad escape hides the value", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%zz" + secret}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", `"authorization"`}, notWant: []string{secret}},
-		{name: "a header value that decodes to a newline hides the value", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_HEADERS": "authorization=" + secret + "%0A"}, want: []string{"OTEL_EXPORTER_OTLP_METRICS_HEADERS", `"authorization"`}, notWant: []string{secret}},
+		{name: "a header value that decodes to a newline hides the value", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_HEADERS": "authorization=Bearer%0A" + secret}, want: []string{"OTEL_EXPORTER_OTLP_METRICS_HEADERS", `"authorization"`}, notWant: []string{secret}},
+		{name: "a header list with a trailing comma", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=" + secret + ","}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 2 is empty"}, notWant: []string{secret}},
+		{name: "a header name that is not a token hides the entry", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "authorization: Bearer " + secret + "=x"}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 1", "not a header name"}, notWant: []string{secret}},
+		{name: "an interval that overflows a Duration in milliseconds", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_METRIC_EXPORT_INTERVAL": "9223372036854776"}, want: []string{"OTEL_METRIC_EXPORT_INTERVAL", `"9223372036854776"`, "more milliseconds than a time.Duration holds"}},
+		{name: "an interval of 2^58 ms, which wraps to 0", env: map[string]string{"OTEL_METRICS_EXPORTER": "console", "OTEL_METRIC_EXPORT_INTERVAL": "288230376151711744"}, want: []string{"OTEL_METRIC_EXPORT_INTERVAL", `"288230376151711744"`, "more milliseconds"}},
+		{name: "an interval of the largest int64", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_METRIC_EXPORT_INTERVAL": "9223372036854775807"}, want: []string{"OTEL_METRIC_EXPORT_INTERVAL", `"9223372036854775807"`, "more milliseconds"}, notWant: []string{"OTLP.Interval", "-1ms"}},
+		{name: "an interval past the largest int64", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_METRIC_EXPORT_INTERVAL": "9223372036854775808"}, want: []string{"OTEL_METRIC_EXPORT_INTERVAL", `"9223372036854775808"`, "more milliseconds"}},
+		{name: "a generic timeout that overflows", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TIMEOUT": "288230376151711744"}, want: []string{"OTEL_EXPORTER_OTLP_TIMEOUT", `"288230376151711744"`, "more milliseconds"}},
+		{name: "a signal timeout of the largest int64", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT": "9223372036854775807"}, want: []string{"OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", `"9223372036854775807"`, "more milliseconds"}},
+		{name: "a reader timeout that overflows", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_METRIC_EXPORT_TIMEOUT": "9223372036854776"}, want: []string{"OTEL_METRIC_EXPORT_TIMEOUT", `"9223372036854776"`, "more milliseconds"}},
+		{name: "an interval with white space, which the SDK's reader refuses", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_METRIC_EXPORT_INTERVAL": " 5000"}, want: []string{"OTEL_METRIC_EXPORT_INTERVAL", `" 5000"`, "white space"}},
 		{name: "a header with an empty name", env: map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "=" + secret}, want: []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 1"}, notWant: []string{secret}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -151,11 +164,37 @@ func TestWithEnvRejectsBadVariables(t *testing.T) {
 	}
 }
 
+// TestSetupRejectsBadResourceAttributes checks that a resource Setup
+// would build wrong, or whose invalid UTF-8 would fail every OTLP export,
+// is an error that names the variable or field.
 func TestSetupRejectsBadResourceAttributes(t *testing.T) {
-	clearEnv(t)
-	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "team=payments,oncall")
-	_, err := exporter.Setup(context.Background(), exporter.Config{Exporters: []string{"none"}})
-	checkErr(t, err, []string{"OTEL_RESOURCE_ATTRIBUTES", `"oncall"`}, nil)
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		cfg  exporter.Config
+		want []string
+	}{
+		{name: "an entry without =", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team=payments,oncall"}, want: []string{"OTEL_RESOURCE_ATTRIBUTES", `"oncall"`}},
+		{name: "an empty key", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team=payments,=x"}, want: []string{"OTEL_RESOURCE_ATTRIBUTES", "entry 2", "empty key"}},
+		{name: "a bad escape", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team=pay%zz"}, want: []string{"OTEL_RESOURCE_ATTRIBUTES", `"team"`, "percent-encoded"}},
+		{name: "a value that decodes to invalid UTF-8", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team=pay%FFments"}, want: []string{"OTEL_RESOURCE_ATTRIBUTES", `"team"`, `"pay\xffments"`, "UTF-8"}},
+		{name: "a value of invalid UTF-8", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "team=pay\xc3ments"}, want: []string{"OTEL_RESOURCE_ATTRIBUTES", `"team"`, "UTF-8"}},
+		{name: "a key of invalid UTF-8", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "te\xffam=payments"}, want: []string{"OTEL_RESOURCE_ATTRIBUTES", `"te\xffam"`, "UTF-8"}},
+		{name: "a service name of invalid UTF-8", env: map[string]string{"OTEL_SERVICE_NAME": "shop\xfe"}, want: []string{"OTEL_SERVICE_NAME", `"shop\xfe"`, "UTF-8"}},
+		{name: "a ServiceName of invalid UTF-8", cfg: exporter.Config{ServiceName: "shop\xfe"}, want: []string{"ServiceName", `"shop\xfe"`, "UTF-8"}},
+		{name: "a ResourceAttributes value of invalid UTF-8", cfg: exporter.Config{ResourceAttributes: map[string]string{"team": "\xff"}}, want: []string{"ResourceAttributes", `"team"`, "UTF-8"}},
+		{name: "a ResourceAttributes key of invalid UTF-8", cfg: exporter.Config{ResourceAttributes: map[string]string{"\xff": "payments"}}, want: []string{"ResourceAttributes", `"\xff"`, "UTF-8"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearEnv(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			tc.cfg.Exporters = []string{"otlp"}
+			_, err := exporter.Setup(context.Background(), tc.cfg)
+			checkErr(t, err, tc.want, nil)
+		})
+	}
 }
 
 func TestVariablesOfExportersThatDoNotRunAreNotRead(t *testing.T) {
@@ -247,7 +286,7 @@ func TestPrecedence(t *testing.T) {
 		},
 		{
 			name: "the environment fills headers, URL-decoded",
-			env:  map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": "authorization=Bearer%20abc, x-tenant = blue ,"},
+			env:  map[string]string{"OTEL_METRICS_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_HEADERS": " authorization=Bearer%20abc%20, x-tenant = blue "},
 			got:  func(c exporter.Config) any { return c.OTLP.Headers },
 			want: map[string]string{"authorization": "Bearer abc", "x-tenant": "blue"},
 		},
@@ -382,6 +421,7 @@ func TestResourcePrecedence(t *testing.T) {
 		env  map[string]string
 		cfg  exporter.Config
 		want map[string]string
+		size int // the number of attributes; 0: not checked
 	}{
 		{
 			name: "nothing set names the service after the executable",
@@ -408,6 +448,34 @@ func TestResourcePrecedence(t *testing.T) {
 			cfg:  exporter.Config{ServiceName: "checkout", ResourceAttributes: map[string]string{"service.name": "other"}},
 			want: map[string]string{"service.name": "checkout"},
 		},
+		{
+			name: "a trailing comma in OTEL_RESOURCE_ATTRIBUTES is skipped",
+			env:  map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "a=1,"},
+			want: map[string]string{"a": "1", "service.name": "unknown_service:exporter.test"},
+		},
+		{
+			name: "an empty entry in OTEL_RESOURCE_ATTRIBUTES is skipped",
+			env:  map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "a=1,,b=2"},
+			want: map[string]string{"a": "1", "b": "2"},
+		},
+		{
+			name: "OTEL_RESOURCE_ATTRIBUTES of commas alone adds nothing",
+			env:  map[string]string{"OTEL_RESOURCE_ATTRIBUTES": ",,,"},
+			want: map[string]string{"service.name": "unknown_service:exporter.test", "telemetry.sdk.language": "go"},
+			size: 4, // service.name and the three telemetry.sdk attributes
+		},
+		{
+			name: "each level of precedence beats the one below",
+			env:  map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "service.name=attrs,telemetry.sdk.language=rust,a=env,b=env,c=env", "OTEL_SERVICE_NAME": "env-name"},
+			cfg:  exporter.Config{ResourceAttributes: map[string]string{"b": "cfg", "service.name": "cfg-attrs"}},
+			want: map[string]string{"service.name": "cfg-attrs", "telemetry.sdk.language": "rust", "a": "env", "b": "cfg", "c": "env", "telemetry.sdk.name": "opentelemetry"},
+		},
+		{
+			name: "OTEL_SERVICE_NAME beats the default and the attributes, ServiceName beats it",
+			env:  map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "service.name=attrs", "OTEL_SERVICE_NAME": "env-name"},
+			cfg:  exporter.Config{ServiceName: "checkout", ResourceAttributes: map[string]string{"service.name": "cfg-attrs"}},
+			want: map[string]string{"service.name": "checkout"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clearEnv(t)
@@ -421,6 +489,9 @@ func TestResourcePrecedence(t *testing.T) {
 				if !ok || v.String() != want {
 					t.Errorf("resource %s = %q (present %v), want %q", k, v.String(), ok, want)
 				}
+			}
+			if n := p.Resource.Len(); tc.size != 0 && n != tc.size {
+				t.Errorf("the resource has %d attributes, want %d: %v", n, tc.size, p.Resource)
 			}
 		})
 	}
@@ -488,6 +559,9 @@ func TestConfigJSONRejectsBadDurations(t *testing.T) {
 		{"an interval without a unit", `{"otlp": {"interval": "15"}}`, "OTLP.Interval"},
 		{"a timeout that is a boolean", `{"otlp": {"timeout": true}}`, "OTLP.Timeout"},
 		{"a console interval that is not a duration", `{"console": {"interval": "soon"}}`, "Console.Interval"},
+		{"an interval longer than a Duration holds", `{"otlp": {"interval": "3000000h"}}`, `OTLP.Interval "3000000h": want a duration such as "30s", of at most 2562047h47m16.854775807s`},
+		{"a timeout of more nanoseconds than a Duration holds", `{"otlp": {"timeout": 1e20}}`, "OTLP.Timeout 1e20: more nanoseconds than a time.Duration holds"},
+		{"a timeout of a fraction of a nanosecond", `{"otlp": {"timeout": 1.5}}`, "OTLP.Timeout 1.5: want a duration"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var c exporter.Config

@@ -1,12 +1,15 @@
 package exporter_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/otelred"
@@ -99,4 +102,60 @@ func body(t *testing.T, c *http.Client, url string) string {
 		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
 	}
 	return string(b)
+}
+
+// TestDebugPageOnTheMetricsListener checks that a Provider's standalone
+// Prometheus listener serves the RED page at /debug/red beside the
+// metrics, reading the same instruments, while an Exporter's serves the
+// metrics alone, and that the metrics path cannot take the page's place.
+func TestDebugPageOnTheMetricsListener(t *testing.T) {
+	clearEnv(t)
+	p := setup(t, exporter.Config{ServiceName: "debug-test", Prometheus: exporter.Prometheus{ListenAddr: "127.0.0.1:0", Path: "/internal/metrics"}})
+	h := app(t, p, otelred.Semconv)
+	for range 2 {
+		serve(t.Context(), h, "/users/7")
+	}
+	base := "http://" + p.Addr().String()
+
+	code, page := get(t, base+"/debug/red")
+	if code != http.StatusOK || !strings.Contains(page, "<html") {
+		t.Errorf("GET /debug/red on the metrics listener = %d, want the page:\n%.300s", code, page)
+	}
+	var feed struct {
+		Service  string
+		Sections []struct{ Rows []struct{ Name string } }
+	}
+	if code, b := get(t, base+"/debug/red?format=json"); code != http.StatusOK || json.Unmarshal([]byte(b), &feed) != nil ||
+		feed.Service != "debug-test" || len(feed.Sections) == 0 || len(feed.Sections[0].Rows) != 1 || feed.Sections[0].Rows[0].Name != "/users/{id}" {
+		t.Errorf("GET /debug/red?format=json on the metrics listener = %d, %+v; want service debug-test and /users/{id}", code, feed)
+	}
+	if code, b := get(t, base+"/internal/metrics"); code != http.StatusOK || !strings.Contains(b, `http_route="/users/{id}"`) {
+		t.Errorf("GET /internal/metrics on the metrics listener = %d:\n%.300s", code, b)
+	}
+	if code, _ := get(t, base+"/metrics"); code != http.StatusNotFound {
+		t.Errorf("GET /metrics, not the configured path, = %d, want 404", code)
+	}
+
+	// An Exporter has no page to serve: its listener serves the metrics.
+	e, err := exporter.New(t.Context(), exporter.Config{Prometheus: exporter.Prometheus{ListenAddr: "127.0.0.1:0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(e.Readers()[0]))
+	t.Cleanup(func() {
+		_ = mp.Shutdown(context.Background())
+		_ = e.Shutdown(context.Background())
+	})
+	if code, _ := get(t, "http://"+e.Addr().String()+"/debug/red"); code != http.StatusNotFound {
+		t.Errorf("GET /debug/red on an Exporter's listener = %d, want 404", code)
+	}
+	if code, _ := get(t, "http://"+e.Addr().String()+"/metrics"); code != http.StatusOK {
+		t.Errorf("GET /metrics on an Exporter's listener = %d, want 200", code)
+	}
+
+	err = exporter.Config{Prometheus: exporter.Prometheus{ListenAddr: "127.0.0.1:0", Path: "/debug/red"}}.Validate()
+	checkErr(t, err, []string{"Prometheus.Path", `"/debug/red"`, "RED page"}, nil)
+	if err := (exporter.Config{Prometheus: exporter.Prometheus{Path: "/debug/red"}}).Validate(); err != nil {
+		t.Errorf("Validate of the page's path without a listener: %v", err)
+	}
 }

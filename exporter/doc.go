@@ -66,9 +66,11 @@
 //
 // A standalone listener, [Prometheus.ListenAddr] or
 // OTEL_EXPORTER_PROMETHEUS_HOST/_PORT (either one alone is enough; the
-// other defaults to localhost or 9464), binds in New, so a port in use is
-// an error there, and is closed by Shutdown. Without one, mount the handler
-// on your own server.
+// other defaults to localhost or 9464), binds in New and Setup, so a port
+// in use is an error there, and is closed by Shutdown. Setup's also serves
+// the debug page (below) at /debug/red: the endpoints for operators, off
+// the application's port. Without one, mount the handler on your own
+// server.
 //
 // # Debug page
 //
@@ -77,8 +79,9 @@
 // and requests in flight, refreshed every second (package
 // [github.com/otelred/otelred/exporter/redpage]). It reads the Prometheus
 // exporter's reader, so it costs nothing per request; without that
-// exporter, [Config.DebugPage] adds a reader for it. Nothing serves it
-// unless you mount it.
+// exporter, [Config.DebugPage] adds a reader for it. The standalone
+// Prometheus listener serves it; otherwise nothing does unless you mount
+// it.
 //
 // # OTLP
 //
@@ -89,6 +92,14 @@
 // http/protobuf, while OTEL_EXPORTER_OTLP_METRICS_ENDPOINT is used as-is.
 // Headers follow the specification's "key=value,..." format with
 // URL-encoded values; they are secrets, and no error or log prints them.
+// The SDK's exporters read every OTEL_EXPORTER_OTLP_* variable themselves,
+// and log one they cannot use, value and all: each is checked before they
+// do, those otelred does not use as well (a generic variable shadowed by
+// its signal-specific one), and a bad one is an error from New and Setup.
+// An export error that carries a header value or the endpoint's password,
+// as when a collector echoes the credential it refuses, reaches
+// otel.Handle and the callers of ForceFlush and Shutdown with it replaced
+// by REDACTED.
 //
 // Exports run in the background: a collector that is down, hangs or
 // answers 503 never slows a request. Each export is bounded by

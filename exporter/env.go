@@ -59,8 +59,15 @@ const (
 // builds the resource, not here.
 //
 // A malformed variable is an error wrapping [ErrInvalidConfig] that names
-// the variable and its value (header values excepted). [New] and [Setup]
-// call WithEnv themselves; call it to see the configuration they will use.
+// the variable and its value (header values and passwords excepted). When
+// the OTLP exporter runs, the variables the SDK's OTLP exporters and
+// periodic reader read themselves are checked too, those WithEnv does not
+// use included (a generic variable beside its signal-specific one, or one
+// beside a field set in c): what the SDK would log about, values and all,
+// is an error here, and what it reads without a word passes (see
+// docs/configuration.md, "Variables the SDK reads itself"). [New] and
+// [Setup] call WithEnv themselves; call it to see the configuration they
+// will use.
 func (c Config) WithEnv() (Config, error) {
 	var errs []error
 	fail := func(err error) { errs = append(errs, err) }
@@ -115,26 +122,49 @@ func (c Config) WithEnv() (Config, error) {
 			}
 		}
 	}
-	errs = append(errs, c.histogramWithEnv()...)
+	// The variables otelred reads itself, by rules stricter than the
+	// SDK's; the SDK's own rules check the others (sdkenv.go).
+	read := make(map[string]bool)
+	errs = append(errs, c.histogramWithEnv(read)...)
 	if c.enabled(otlpName) {
-		fail(c.OTLP.withEnv())
+		fail(c.OTLP.withEnv(read))
+		errs = append(errs, checkSDKEnv(read)...)
 	}
-	if c.enabled(consoleName) && c.Console.Interval == 0 {
-		if d, err := envMillis(envExportInterval); err != nil {
-			fail(err)
-		} else {
-			c.Console.Interval = d
+	if c.enabled(otlpName) || c.enabled(consoleName) {
+		// The periodic reader reads both whatever its options say.
+		interval, ierr := readerMillis(envExportInterval)
+		timeout, terr := readerMillis(envExportTimeout)
+		fail(ierr)
+		fail(terr)
+		if c.enabled(otlpName) && c.OTLP.Interval == 0 {
+			c.OTLP.Interval = interval
+		}
+		if c.enabled(otlpName) && c.OTLP.Timeout == 0 {
+			c.OTLP.Timeout = timeout // the last resort, after the OTLP variables
+		}
+		if c.enabled(consoleName) && c.Console.Interval == 0 {
+			c.Console.Interval = interval
 		}
 	}
 	return c, errors.Join(errs...)
 }
 
-func (o *OTLP) withEnv() error {
+// withEnv fills o from the OTEL_EXPORTER_OTLP_* variables, and adds those
+// it reads to read.
+func (o *OTLP) withEnv(read map[string]bool) error {
 	var errs []error
 	fail := func(err error) { errs = append(errs, err) }
 
+	// lookup is firstEnv, noting what it read.
+	lookup := func(names ...string) (string, string) {
+		name, v := firstEnv(names...)
+		if name != "" {
+			read[name] = true
+		}
+		return name, v
+	}
 	if o.Protocol == "" {
-		if name, v := firstEnv(envMetricsProtocol, envProtocol); v != "" {
+		if name, v := lookup(envMetricsProtocol, envProtocol); v != "" {
 			v = strings.ToLower(v)
 			if err := checkProtocol(name, v); err != nil {
 				fail(err)
@@ -144,7 +174,7 @@ func (o *OTLP) withEnv() error {
 		}
 	}
 	if o.Endpoint == "" {
-		if v := getenv(envMetricsEndpoint); v != "" {
+		if name, v := lookup(envMetricsEndpoint, envEndpoint); name == envMetricsEndpoint {
 			// The signal-specific URL is used as-is: an empty path is the
 			// root path, which "/" keeps from becoming /v1/metrics later.
 			if u, err := parseEndpoint(envMetricsEndpoint, v); err != nil {
@@ -155,7 +185,7 @@ func (o *OTLP) withEnv() error {
 				}
 				o.Endpoint = u.String()
 			}
-		} else if v := getenv(envEndpoint); v != "" {
+		} else if name == envEndpoint {
 			// The generic URL is a base: http/protobuf appends the
 			// signal's path to it.
 			if u, err := parseEndpoint(envEndpoint, v); err != nil {
@@ -170,7 +200,7 @@ func (o *OTLP) withEnv() error {
 		}
 	}
 	if !o.Insecure {
-		if name, v := firstEnv(envMetricsInsecure, envInsecure); v != "" {
+		if name, v := lookup(envMetricsInsecure, envInsecure); v != "" {
 			if b, err := parseBool(name, v); err != nil {
 				fail(err)
 			} else {
@@ -179,7 +209,7 @@ func (o *OTLP) withEnv() error {
 		}
 	}
 	if len(o.Headers) == 0 {
-		if name, v := firstEnv(envMetricsHeaders, envHeaders); v != "" {
+		if name, v := lookup(envMetricsHeaders, envHeaders); v != "" {
 			if h, err := parseHeaders(name, v); err != nil {
 				fail(err)
 			} else {
@@ -188,7 +218,7 @@ func (o *OTLP) withEnv() error {
 		}
 	}
 	if o.Compression == "" {
-		if name, v := firstEnv(envMetricsCompression, envCompression); v != "" {
+		if name, v := lookup(envMetricsCompression, envCompression); v != "" {
 			v = strings.ToLower(v)
 			if err := checkCompression(name, v); err != nil {
 				fail(err)
@@ -198,22 +228,17 @@ func (o *OTLP) withEnv() error {
 		}
 	}
 	if o.Timeout == 0 {
-		name, _ := firstEnv(envMetricsTimeout, envTimeout, envExportTimeout)
-		if d, err := envMillis(name); err != nil {
-			fail(err)
-		} else {
-			o.Timeout = d
-		}
-	}
-	if o.Interval == 0 {
-		if d, err := envMillis(envExportInterval); err != nil {
-			fail(err)
-		} else {
-			o.Interval = d
+		// OTEL_METRIC_EXPORT_TIMEOUT comes last, in Config.WithEnv.
+		if name, v := lookup(envMetricsTimeout, envTimeout); v != "" {
+			if d, err := millis(name, v); err != nil {
+				fail(err)
+			} else {
+				o.Timeout = d
+			}
 		}
 	}
 	if o.Temporality == "" {
-		if v := getenv(envTemporality); v != "" {
+		if _, v := lookup(envTemporality); v != "" {
 			if err := checkTemporality(envTemporality, v); err != nil {
 				fail(err)
 			} else {
@@ -224,7 +249,6 @@ func (o *OTLP) withEnv() error {
 	return errors.Join(errs...)
 }
 
-// getenv returns the variable's value without surrounding spaces.
 // parseBool reads the boolean variable name, whose value is v: "true" or
 // "false", in any case.
 func parseBool(name, v string) (bool, error) {
@@ -237,6 +261,7 @@ func parseBool(name, v string) (bool, error) {
 	return false, fmt.Errorf("%w: %s %q: want true or false", ErrInvalidConfig, name, v)
 }
 
+// getenv returns the variable's value without surrounding spaces.
 func getenv(name string) string { return strings.TrimSpace(os.Getenv(name)) }
 
 // firstEnv returns the first of the variables that is set, and its value.
@@ -249,31 +274,53 @@ func firstEnv(names ...string) (string, string) {
 	return "", ""
 }
 
-// envMillis reads a positive whole number of milliseconds; an unset (or
-// unnamed) variable is 0.
-func envMillis(name string) (time.Duration, error) {
-	if name == "" {
-		return 0, nil
-	}
-	v := getenv(name)
-	if v == "" {
-		return 0, nil
-	}
+// maxMillis is the most milliseconds a time.Duration holds.
+const maxMillis = int64(1<<63-1) / int64(time.Millisecond)
+
+// millis reads v, the value of the variable name, as a positive whole
+// number of milliseconds that fits in a time.Duration.
+func millis(name, v string) (time.Duration, error) {
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
+	switch {
+	case errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-"):
+		return 0, fmt.Errorf("%w: %s %q: more milliseconds than a time.Duration holds (at most %d, about 292 years)", ErrInvalidConfig, name, v, maxMillis)
+	case err != nil:
 		return 0, fmt.Errorf("%w: %s %q: want a whole number of milliseconds", ErrInvalidConfig, name, v)
-	}
-	if n <= 0 {
+	case n <= 0:
 		return 0, fmt.Errorf("%w: %s %q: must be a positive number of milliseconds", ErrInvalidConfig, name, v)
+	case n > maxMillis:
+		return 0, fmt.Errorf("%w: %s %q: more milliseconds than a time.Duration holds (at most %d, about 292 years)", ErrInvalidConfig, name, v, maxMillis)
 	}
 	return time.Duration(n) * time.Millisecond, nil
 }
 
+// readerMillis reads a variable of the SDK's periodic reader, 0 when it
+// is unset. The reader reads it as it is, untrimmed (sdk/metric's
+// envDuration), and logs about white space, so white space is an error
+// here too.
+func readerMillis(name string) (time.Duration, error) {
+	raw := os.Getenv(name)
+	if raw == "" {
+		return 0, nil
+	}
+	if v := strings.TrimSpace(raw); v != raw {
+		return 0, fmt.Errorf("%w: %s %q: white space around the number", ErrInvalidConfig, name, raw)
+	}
+	return millis(name, raw)
+}
+
+// headerList is the header list of the variable name, read as the OTLP
+// exporters read it.
+func headerList(name string) otelenv.List {
+	return otelenv.List{Name: name, Secret: true, Headers: true}
+}
+
 // parseHeaders parses the specification's header list, "k1=v1,k2=v2" with
-// percent-encoded names and values. Values are secrets: errors never print
-// them, nor a whole entry, which may be a value with its "=" missing.
+// percent-encoded values, as the OTLP exporters read it (see
+// otelenv.List.Headers). Values are secrets: errors never print them, nor a
+// whole entry, which may be a value with its "=" missing.
 func parseHeaders(name, v string) (map[string]string, error) {
-	h, err := otelenv.List{Name: name, Secret: true, EncodedKeys: true}.Parse(v)
+	h, err := headerList(name).Parse(v)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}

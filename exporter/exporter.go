@@ -62,11 +62,17 @@ func New(ctx context.Context, cfg Config) (*Exporter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return build(ctx, cfg)
+	e, err := build(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	e.serve(cfg.Prometheus.Path, nil)
+	return e, nil
 }
 
 // build builds the exporters of a valid cfg. The listener binds first, so
-// that a port in use fails before anything runs.
+// that a port in use fails before anything runs; it serves once serve is
+// called.
 func build(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 	e := &Exporter{}
 	defer func() {
@@ -106,9 +112,6 @@ func build(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 		e.handler = p.handler
 		e.unregister = p.unregister
 	}
-	if e.ln != nil {
-		e.serve(cfg.Prometheus.Path)
-	}
 	return e, nil
 }
 
@@ -124,13 +127,20 @@ func newConsoleReader(c Console) (sdkmetric.Reader, error) {
 	return sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(orDefault(c.Interval, defaultInterval))), nil
 }
 
-// serve serves the handler at path on the bound listener.
-func (e *Exporter) serve(path string) {
+// serve serves the handler at path on the bound listener, if there is one,
+// and the RED page debug, unless it is nil, at /debug/red.
+func (e *Exporter) serve(path string, debug http.Handler) {
+	if e.ln == nil {
+		return
+	}
 	if path == "" {
 		path = defaultPath
 	}
 	mux := http.NewServeMux()
 	mux.Handle(path, e.handler)
+	if debug != nil {
+		mux.Handle("GET "+debugPath, debug)
+	}
 	e.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	e.served = make(chan struct{})
 	go func() {
@@ -171,7 +181,8 @@ func (e *Exporter) Readers() []sdkmetric.Reader {
 func (e *Exporter) Handler() http.Handler { return e.handler }
 
 // Addr returns the address the standalone Prometheus listener is bound to
-// (useful with port 0), or nil when there is none.
+// (useful with port 0), or nil when there is none. An Exporter's listener
+// serves the metrics alone; a [Provider]'s serves its RED page too.
 func (e *Exporter) Addr() net.Addr {
 	if e.ln == nil {
 		return nil

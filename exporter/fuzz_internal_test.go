@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/otelred/otelred/internal/otelenv"
 )
 
 // FuzzParseHeaders parses a fuzzed OTEL_EXPORTER_OTLP_HEADERS list. The
@@ -33,13 +35,13 @@ func FuzzParseHeaders(f *testing.F) {
 			}
 		} else {
 			for k, val := range h {
-				if !validHeaderName(k) || !validHeaderValue(val) {
+				if !otelenv.IsToken(k) || !validHeaderValue(val) {
 					t.Fatalf("parseHeaders(%q) accepted header %q: %q", v, k, val)
 				}
 			}
 			var entries []string
 			for _, k := range slices.Sorted(maps.Keys(h)) {
-				entries = append(entries, url.PathEscape(k)+"="+url.PathEscape(h[k]))
+				entries = append(entries, k+"="+url.PathEscape(h[k]))
 			}
 			again, err := parseHeaders(name, strings.Join(entries, ","))
 			if err != nil || !maps.Equal(again, h) {
@@ -49,8 +51,7 @@ func FuzzParseHeaders(f *testing.F) {
 
 		// Header names may be printed, so the secret must not be one.
 		for _, entry := range strings.Split(v, ",") {
-			k, _, _ := strings.Cut(entry, "=")
-			if dk, err := url.PathUnescape(k); strings.Contains(k, marker) || (err == nil && strings.Contains(dk, marker)) {
+			if k, _, _ := strings.Cut(entry, "="); strings.Contains(k, marker) {
 				t.Skip("the fuzzed names hold the marker")
 			}
 		}

@@ -228,6 +228,92 @@ func TestPushResumesWithCumulativeTotals(t *testing.T) {
 	}
 }
 
+// TestOutageLosesDeltaNotCumulative serves the same traffic with each
+// temporality through an outage of a known number of export intervals:
+// each interval serves perInterval requests and ends with a ForceFlush
+// (which the reader runs in its export loop, between its timed exports),
+// and the collector answers 503 to every export of intervals
+// [outageFrom, outageTo). With cumulative temporality, the first export
+// after the outage carries everything, and the last one counts exactly
+// every request; with delta, each export carries what was recorded since
+// the one before, so what the failed exports carried is gone: the
+// receiver's sum is exactly the requests of the healthy intervals.
+func TestOutageLosesDeltaNotCumulative(t *testing.T) {
+	const (
+		intervals             = 10
+		outageFrom, outageTo  = 4, 8 // 4 intervals of 10
+		perInterval           = 25
+		total                 = intervals * perInterval
+		lost                  = (outageTo - outageFrom) * perInterval
+		interval, exportLimit = 20 * time.Millisecond, 100 * time.Millisecond
+	)
+	attrs := map[string]string{"http.request.method": "GET", "http.route": "/users/{id}", "http.response.status_code": "200", "network.protocol.version": "1.1", "url.scheme": "http"}
+	name := otelred.Semconv.Names().Duration
+	for _, proto := range []string{otlptest.GRPC, otlptest.HTTP} {
+		for _, temporality := range []string{"cumulative", "delta"} {
+			t.Run(proto+"/"+temporality, func(t *testing.T) {
+				clearEnv(t)
+				captureErrors(t) // the timed exports that fail
+				rcv := otlptest.Start(t, proto)
+				p := setup(t, exporter.Config{
+					Exporters: []string{"otlp"},
+					OTLP: exporter.OTLP{Protocol: proto, Endpoint: rcv.Endpoint(), Temporality: temporality,
+						Interval: interval, Timeout: exportLimit},
+				})
+				h := app(t, p, otelred.Semconv)
+				ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+				defer cancel()
+				start := time.Now()
+				failed := 0
+				for i := range intervals {
+					switch i {
+					case outageFrom:
+						rcv.SetFault(otlptest.Unavailable)
+					case outageTo:
+						rcv.SetFault(otlptest.None)
+					}
+					for j := range perInterval {
+						serve(ctx, h, fmt.Sprintf("/users/%d", j))
+					}
+					err := p.ForceFlush(ctx)
+					if down := i >= outageFrom && i < outageTo; down != (err != nil) {
+						t.Fatalf("interval %d: ForceFlush returned %v with the collector down: %v", i, err, down)
+					}
+					if err != nil {
+						failed++
+					}
+				}
+				took := time.Since(start)
+
+				// What the receiver accepted: the sum of the deltas, or the
+				// last cumulative count, which never went down.
+				var sum, last uint64
+				for i, req := range rcv.Requests() {
+					hp, ok := otlptest.HistogramIn(req, name, attrs)
+					if !ok {
+						continue
+					}
+					c := hp.GetCount()
+					if temporality == "cumulative" && c < last {
+						t.Errorf("accepted export %d counts %d, fewer than the %d before it", i, c, last)
+					}
+					sum += c
+					last = c
+				}
+				got, want := last, uint64(total)
+				if temporality == "delta" {
+					got, want = sum, total-lost
+				}
+				t.Logf("%s, %s: %d requests over %d intervals, %d of them (%d exports) with the collector down; the receiver counts %d (%.0f%% lost), in %v",
+					proto, temporality, total, intervals, outageTo-outageFrom, failed, got, 100*float64(total-int(got))/total, took.Round(time.Millisecond))
+				if got != want {
+					t.Errorf("the receiver counts %d requests, want %d", got, want)
+				}
+			})
+		}
+	}
+}
+
 // token is the secret the tests below hide in headers and in the
 // endpoint's password.
 const token = "SECRET123"

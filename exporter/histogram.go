@@ -91,8 +91,9 @@ func (c Config) checkHistogram() []error {
 }
 
 // histogramWithEnv fills Histogram and CardinalityLimit from the
-// environment, when c leaves them at zero.
-func (c *Config) histogramWithEnv() []error {
+// environment, when c leaves them at zero, and adds the OTLP exporters'
+// variable to read if it reads it.
+func (c *Config) histogramWithEnv(read map[string]bool) []error {
 	var errs []error
 	if c.Histogram == "" {
 		if v := getenv(envHistogram); v != "" {
@@ -107,13 +108,14 @@ func (c *Config) histogramWithEnv() []error {
 			// for every exporter, so it applies only when OTLP is alone
 			// (a Prometheus without native histograms would lose the
 			// buckets).
+			read[envDefaultHistogram] = true
 			switch strings.ToLower(v) {
 			case "explicit_bucket_histogram":
 				c.Histogram = histogramExplicit
 			case "base2_exponential_bucket_histogram":
 				c.Histogram = histogramNative
 			default:
-				errs = append(errs, fmt.Errorf("%w: %s %q: want explicit_bucket_histogram or base2_exponential_bucket_histogram", ErrInvalidConfig, envDefaultHistogram, v))
+				errs = append(errs, checkDefaultHistogram(envDefaultHistogram, v))
 			}
 		}
 	}

@@ -78,8 +78,9 @@ func (o OTLP) temporality() sdkmetric.TemporalitySelector {
 
 // newOTLPReader returns a periodic reader that pushes to the collector. Every
 // setting is passed explicitly, so the SDK's own reading of the environment
-// (which o already includes) changes nothing, except the TLS certificate
-// variables, which otelred does not handle itself. o must be valid.
+// (which o already includes, and Config.WithEnv has checked) changes
+// nothing, except the TLS certificate variables, which otelred does not
+// handle itself. Its errors never carry o's secrets. o must be valid.
 func newOTLPReader(ctx context.Context, o OTLP) (sdkmetric.Reader, error) {
 	u := o.url()
 	insecure := o.Insecure || u.Scheme == "http"
@@ -123,9 +124,13 @@ func newOTLPReader(ctx context.Context, o OTLP) (sdkmetric.Reader, error) {
 		}
 		exp, err = otlpmetrichttp.New(ctx, opts...)
 	}
+	secrets := o.secrets()
 	if err != nil {
-		return nil, fmt.Errorf("exporter: OTLP %s exporter for %q: %w", o.protocol(), u.Redacted(), err)
+		return nil, fmt.Errorf("exporter: OTLP %s exporter for %q: %w", o.protocol(), u.Redacted(), secrets.redact(err))
 	}
+	// A collector may echo a credential in its refusal, which would reach
+	// otel.Handle, ForceFlush and Shutdown through the reader.
+	exp = redactingExporter{Exporter: exp, secrets: secrets}
 	return sdkmetric.NewPeriodicReader(exp,
 		sdkmetric.WithInterval(o.interval()),
 		sdkmetric.WithTimeout(o.timeout())), nil

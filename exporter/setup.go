@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"os"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	otelruntime "go.opentelemetry.io/contrib/instrumentation/runtime"
 	"go.opentelemetry.io/otel/attribute"
@@ -41,7 +45,9 @@ type Provider struct {
 // [views.Exponential]), the resource, and a reader for every exporter cfg
 // lists, after applying the environment to cfg ([Config.WithEnv]); with
 // [Config.RuntimeMetrics], it starts the Go runtime metrics on that
-// provider. The SDK's per-instrument cardinality limit is set above
+// provider. A standalone Prometheus listener ([Prometheus.ListenAddr])
+// serves the RED page ([Provider.DebugHandler]) at /debug/red beside the
+// metrics. The SDK's per-instrument cardinality limit is set above
 // otelred's ([Config.CardinalityLimit]) and its overflow series, and never
 // below the SDK's default of 2000; an sdkmetric.WithCardinalityLimit in
 // opts overrides it. It never sets the global
@@ -51,7 +57,10 @@ type Provider struct {
 // The resource has, from lowest to highest precedence:
 // service.name "unknown_service:<executable>", the telemetry.sdk.*
 // attributes, OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, then
-// cfg.ResourceAttributes and cfg.ServiceName.
+// cfg.ResourceAttributes and cfg.ServiceName. Empty entries of
+// OTEL_RESOURCE_ATTRIBUTES (as a trailing comma makes) are skipped; a
+// malformed entry, or a key or value of invalid UTF-8 in either variable,
+// is an error wrapping [ErrInvalidConfig] that names the variable.
 //
 // opts are passed to sdkmetric.NewMeterProvider after Setup's own, for
 // example more views (views.Otelhttp for a service that also uses otelhttp)
@@ -110,6 +119,7 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 	if debug != nil {
 		p.debug = redpage.New(debug, cfg.profile())
 	}
+	e.serve(cfg.Prometheus.Path, p.DebugHandler())
 	if cfg.RuntimeMetrics {
 		if err := otelruntime.Start(otelruntime.WithMeterProvider(p.MeterProvider)); err != nil {
 			_ = p.Shutdown(ctx)
@@ -149,8 +159,12 @@ func (p *Provider) Handler() http.Handler { return p.exp.Handler() }
 // like /debug/pprof: for each route, peer and operation, the request rate,
 // error ratio, p50 and p99 latency and requests in flight, with a chart of
 // the last minutes, refreshed every second (see package
-// [github.com/otelred/otelred/exporter/redpage]). Mount it on your own
-// server, where only those who may see it can reach it:
+// [github.com/otelred/otelred/exporter/redpage]).
+//
+// The standalone Prometheus listener ([Prometheus.ListenAddr]), when
+// there is one, serves it already at /debug/red, beside the metrics: both
+// are for operators. Without one, mount it on your own server, where only
+// those who may see it can reach it:
 //
 //	mux.Handle("GET /debug/red", p.DebugHandler())
 //
@@ -165,7 +179,8 @@ func (p *Provider) DebugHandler() http.Handler {
 }
 
 // Addr returns the address of the standalone Prometheus listener, or nil
-// when there is none.
+// when there is none. It serves the metrics at [Prometheus.Path] and the
+// RED page ([Provider.DebugHandler]) at /debug/red.
 func (p *Provider) Addr() net.Addr { return p.exp.Addr() }
 
 // Shutdown flushes the last push of every push exporter, stops every
@@ -177,33 +192,68 @@ func (p *Provider) Shutdown(ctx context.Context) error {
 }
 
 // resource builds the resource: defaults, then the environment, then c.
+// OTEL_RESOURCE_ATTRIBUTES is read with otelred's parser, not with the
+// SDK's resource.WithFromEnv, which parses it again by other rules: it
+// fails on an empty entry ("a=1,") that otelred skips, and it applies a
+// malformed list in part, only logging about it.
 func (c Config) resource(ctx context.Context) (*resource.Resource, error) {
-	// The SDK would apply a malformed list in part, and only log about it.
-	if _, err := otelenv.ResourceAttributes.Read(); err != nil {
+	env, err := otelenv.ResourceAttributes.Read()
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	keys := make([]string, 0, len(c.ResourceAttributes))
-	for k := range c.ResourceAttributes {
-		keys = append(keys, k)
+	if err := checkAttributes(otelenv.ResourceAttributes.Name, env); err != nil {
+		return nil, err
 	}
-	slices.Sort(keys)
-	attrs := make([]attribute.KeyValue, 0, len(keys)+1)
-	for _, k := range keys {
-		attrs = append(attrs, attribute.String(k, c.ResourceAttributes[k]))
+	envName := strings.TrimSpace(os.Getenv(otelenv.ServiceNameVariable))
+	if !utf8.ValidString(envName) {
+		return nil, fmt.Errorf("%w: %s %q: not valid UTF-8", ErrInvalidConfig, otelenv.ServiceNameVariable, envName)
 	}
+	// Later attributes win over earlier ones with the same key.
+	attrs := sortedAttributes(env)
+	if envName != "" {
+		attrs = append(attrs, attribute.String("service.name", envName))
+	}
+	attrs = append(attrs, sortedAttributes(c.ResourceAttributes)...)
 	if c.ServiceName != "" {
 		attrs = append(attrs, attribute.String("service.name", c.ServiceName))
 	}
 	res, err := resource.New(ctx,
 		resource.WithDetectors(resource.StringDetector("", "service.name", unknownService)),
 		resource.WithTelemetrySDK(),
-		resource.WithFromEnv(),
 		resource.WithAttributes(attrs...))
 	if err != nil {
 		return nil, fmt.Errorf("exporter: building the resource: %w", err)
 	}
 	return res, nil
 }
+
+// sortedAttributes returns m as string attributes, sorted by key.
+func sortedAttributes(m map[string]string) []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		attrs = append(attrs, attribute.String(k, m[k]))
+	}
+	return attrs
+}
+
+// checkAttributes reports a key or value of m, the resource attributes of
+// source, that is not valid UTF-8: protobuf refuses to encode it, and one
+// such attribute of the resource would fail every OTLP export.
+func checkAttributes(source string, m map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !utf8.ValidString(k) {
+			return fmt.Errorf("%w: %s: the key %q is not valid UTF-8", ErrInvalidConfig, source, k)
+		}
+		if !utf8.ValidString(m[k]) {
+			return fmt.Errorf("%w: %s: the value of %q, %q, is not valid UTF-8", ErrInvalidConfig, source, k, m[k])
+		}
+	}
+	return nil
+}
+
+// debugPath is where the standalone listener of a Provider serves its RED
+// page.
+const debugPath = "/debug/red"
 
 // unknownService is the OpenTelemetry SDK's default service.name.
 func unknownService() (string, error) { return otelenv.UnknownService(), nil }

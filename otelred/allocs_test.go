@@ -252,7 +252,9 @@ func TestAllocsWithBodySizes(t *testing.T) {
 
 // TestAllocsWithAttributes guards WithAttribute: declared and unused, it
 // adds no allocation; set by the handler, or in the client request's
-// context, it adds none once the combination of values has been seen.
+// context, it adds none once the combination of values has been seen,
+// multi-byte values and values too long to keep (_OTHER) included, and
+// neither does a host too long to keep.
 func TestAllocsWithAttributes(t *testing.T) {
 	for _, p := range []otelred.Profile{otelred.Semconv, otelred.Classic} {
 		for _, set := range []bool{false, true} {
@@ -265,7 +267,7 @@ func TestAllocsWithAttributes(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				tenants := []string{"acme", "globex", "initech"}
+				tenants := []string{"acme", "globex", "initech", "café-東京", strings.Repeat("x", otelred.MaxValueLength+1)}
 				i := 0
 				h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 					if set {
@@ -299,6 +301,7 @@ func TestAllocsWithAttributes(t *testing.T) {
 					}
 					reqs = append(reqs, httptest.NewRequestWithContext(ctx, "GET", "http://api.example/orders", nil))
 				}
+				reqs = append(reqs, httptest.NewRequest("GET", "http://"+strings.Repeat("h", otelred.MaxValueLength+1)+"/orders", nil))
 				for _, r := range reqs {
 					tr.RoundTrip(r)
 				}

@@ -7,16 +7,35 @@ import (
 	"github.com/otelred/otelred/otelred/internal/red"
 )
 
+// MaxValueLength is the longest value, in bytes, that otelred records for
+// an attribute whose value comes from outside the program: the values of
+// [SetAttribute] and [ContextWithAttribute], client hosts, route
+// templates, operation names and gRPC method names. 128 bytes hold route
+// templates, method names, tenant ids and all but the longest host names
+// (DNS allows 253). A longer value is recorded as "_OTHER", never cut
+// short, so that two long values never merge into a misleading one.
+//
+// A value that is not valid UTF-8 is recorded with each run of invalid
+// bytes replaced by U+FFFD, as OpenTelemetry's UTF-8 policy proposal
+// (OTEP 257) asks: protobuf refuses invalid UTF-8, and a single such value
+// would make every OTLP export fail.
+//
+// A configured value (an option's, or the service name Classic labels
+// with) that breaks either rule is an error that wraps [ErrInvalidOption].
+const MaxValueLength = red.MaxValueLength
+
 // SetAttribute sets the per-request attribute key to value on the
 // measurement of the request being served through w, for a key declared
 // with [WithAttribute]: a handler or a middleware inside otelred's calls it
 // once it knows the tenant, say. The last value set wins; "" unsets the
-// key. A value the key's allow-list leaves out is recorded as "_OTHER".
+// key. A value the key's allow-list leaves out is recorded as "_OTHER",
+// and so is one longer than [MaxValueLength]; invalid UTF-8 is recorded
+// with U+FFFD in place of the invalid bytes.
 //
 // Like [SetRoute], it follows w's Unwrap chain to the writer otelred gave
 // the handler. It reports false, and does nothing, when there is none (the
 // request is not recorded, see [WithFilter]) or when key was not declared.
-// It allocates nothing.
+// It allocates nothing, unless value is not valid UTF-8.
 func SetAttribute(w http.ResponseWriter, key, value string) bool {
 	rw := writerOf(w)
 	if rw == nil || rw.attrs == nil {
@@ -35,8 +54,9 @@ func SetAttribute(w http.ResponseWriter, key, value string) bool {
 // [NewTransport] that declared key with [WithAttribute]: the Transport
 // reads it from the request's context when it records. The value set last
 // wins; "" unsets the key. Keys the Transport did not declare are ignored.
-// As with [SetAttribute], a value the key's allow-list leaves out is
-// recorded as "_OTHER".
+// As with [SetAttribute], a value the key's allow-list leaves out, or one
+// longer than [MaxValueLength], is recorded as "_OTHER", and invalid UTF-8
+// with U+FFFD in place of the invalid bytes.
 func ContextWithAttribute(ctx context.Context, key, value string) context.Context {
 	parent, _ := ctx.Value(attrsKey{}).(*attrNode)
 	return context.WithValue(ctx, attrsKey{}, &attrNode{key: key, value: value, parent: parent})

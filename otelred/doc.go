@@ -73,6 +73,17 @@
 // [ContextWithAttribute] (client); their values are bounded by an
 // allow-list or by the same limit.
 //
+// Each value is bounded too. Every string that comes from outside the
+// program (attribute values, hosts, routes, operation and gRPC method
+// names) is made valid UTF-8, each run of invalid bytes becoming U+FFFD,
+// before it is stored: protobuf refuses invalid UTF-8, and a single such
+// value would make every OTLP export fail. A value longer than
+// [MaxValueLength] (128 bytes) is recorded as "_OTHER", never cut short.
+// Both happen before the value is looked up, so values that differ only in
+// their invalid bytes share one series, and no long value is ever kept.
+// Valid values cost nothing; configured values that break either rule are
+// an error from the constructor.
+//
 // # Middleware ordering
 //
 // The route is read from the request after the wrapped handler returns, so

@@ -97,9 +97,11 @@ type Operation struct {
 // Start counts an operation named name in progress and starts its clock.
 // ctx is kept for End: a sampled span in it becomes the duration's
 // exemplar. Call End on the result exactly once. Start allocates nothing
-// once name has been seen.
+// once name has been seen, unless name is not valid UTF-8: it is then
+// recorded with U+FFFD in place of the invalid bytes. A name longer than
+// [MaxValueLength] is recorded as "_OTHER".
 func (o *Operations) Start(ctx context.Context, name string) Operation {
-	p := o.ops.Get(name, 0)
+	p := o.ops.Get(red.Clean(name), 0)
 	stripe := red.Stripe()
 	p.active.Inc(stripe)
 	return Operation{o: o, op: p, ctx: ctx, start: time.Since(o.epoch), stripe: stripe}

@@ -108,13 +108,20 @@ func newConfig(ctor string, allowed uses, opts []Option) (config, error) {
 	if c.provider == nil {
 		c.provider, c.global = otel.GetMeterProvider(), true
 	}
+	from := "" // where the service name comes from, when no option gave it
 	if c.service == "" {
-		c.service = serviceName(c.provider)
+		c.service, from = serviceName(c.provider)
 	}
-	if c.service == "" && profiles[c.profile].server.names.Service != "" {
-		return config{}, fmt.Errorf("%w: %s: the %v profile labels every series with the service, and its name is not known: "+
-			"pass WithService, set OTEL_SERVICE_NAME, or use a MeterProvider that reports its resource's service.name, as exporter.Setup's does",
-			ErrInvalidOption, ctor, c.profile)
+	if profiles[c.profile].server.names.Service != "" { // the profile labels every series with it
+		if c.service == "" {
+			return config{}, fmt.Errorf("%w: %s: the %v profile labels every series with the service, and its name is not known: "+
+				"pass WithService, set OTEL_SERVICE_NAME, or use a MeterProvider that reports its resource's service.name, as exporter.Setup's does",
+				ErrInvalidOption, ctor, c.profile)
+		}
+		if err := red.CheckValue(c.service); err != nil && from != "" {
+			return config{}, fmt.Errorf("%w: %s: the service name from %s, which the %v profile labels every series with: %v; pass WithService",
+				ErrInvalidOption, ctor, from, c.profile, err)
+		}
 	}
 	if c.limit == 0 {
 		c.limit = cardinalityLimit(c.provider)
@@ -157,7 +164,8 @@ func WithProfile(p Profile) Option {
 // after the wrapped handler returns and must return a template such as
 // "/users/{id}", never the raw path; anything before the first "/" (a method
 // or host) is removed. An empty result means the request matched no route
-// (see [Unmatched]).
+// (see [Unmatched]); a template longer than [MaxValueLength] is recorded as
+// "_OTHER", and invalid UTF-8 with U+FFFD in place of the invalid bytes.
 //
 // For the Classic profile's in-flight gauge, which is labelled by path, the
 // function is also called before the handler runs; it should return "" when
@@ -233,11 +241,15 @@ func WithFilter(f func(r *http.Request) bool) Option {
 // its own, pass the same name here. When the Classic profile's service is
 // known none of these ways (a resource's "unknown_service:" stand-in does
 // not count), the constructor returns an error rather than label every
-// series "unknown_service".
+// series "unknown_service". A name that is not valid UTF-8 or longer than
+// [MaxValueLength], given here or found as above, is an error too.
 func WithService(name string) Option {
 	return optionFunc(func(c *config) error {
 		if name == "" {
 			return fmt.Errorf("%w: WithService(\"\")", ErrInvalidOption)
+		}
+		if err := red.CheckValue(name); err != nil {
+			return fmt.Errorf("%w: WithService: %v", ErrInvalidOption, err)
 		}
 		c.service = name
 		return nil
@@ -297,7 +309,10 @@ func (c *config) meter() metric.Meter {
 // WithHosts lists the hosts a [NewTransport] records by name in
 // server.address (host names or IP addresses, compared without the port and
 // case); requests to any other host are recorded as "_OTHER". A service that
-// calls URLs it is given, not only its own dependencies, should set it.
+// calls URLs it is given, not only its own dependencies, should set it. A
+// host that is not valid UTF-8 or, in lower case, longer than
+// [MaxValueLength] is an error: requests to it would be recorded as
+// "_OTHER".
 //
 // By default, the first 100 distinct hosts are recorded by name, and the
 // rest as "_OTHER".
@@ -312,6 +327,13 @@ func WithHosts(hosts ...string) Option {
 			h = strings.Trim(h, "[]")
 			if net.ParseIP(h) == nil && (h == "" || strings.ContainsAny(h, "/:@ ")) {
 				return fmt.Errorf("%w: WithHosts: %q is not a host name or address (no scheme, port or path)", ErrInvalidOption, hosts[i])
+			}
+			// Such a host is never recorded by name. ToLower would replace
+			// invalid bytes, and may make a host longer: check both.
+			for _, v := range []string{h, strings.ToLower(h)} {
+				if err := red.CheckValue(v); err != nil {
+					return fmt.Errorf("%w: WithHosts: %v", ErrInvalidOption, err)
+				}
 			}
 			c.hosts[i] = strings.ToLower(h)
 		}
@@ -336,15 +358,16 @@ func cardinalityLimit(mp metric.MeterProvider) int {
 // when neither is known. otelred does not import the
 // SDK, so it asks the provider through an interface, and otherwise reads
 // the environment as the SDK does (the last service.name wins).
-func serviceName(mp metric.MeterProvider) string {
+// It also says where the name comes from, for errors.
+func serviceName(mp metric.MeterProvider) (name, from string) {
 	if p, ok := mp.(interface{ ServiceName() string }); ok {
 		// The SDK's stand-in, "unknown_service:" and the executable, is
 		// what a resource gets when nothing names the service: unknown.
 		if s := p.ServiceName(); s != "" && !strings.HasPrefix(s, "unknown_service") {
-			return s
+			return s, "the MeterProvider's ServiceName()"
 		}
 	}
-	return otelenv.ServiceName()
+	return otelenv.ServiceName(), "the environment (OTEL_SERVICE_NAME, else service.name in OTEL_RESOURCE_ATTRIBUTES)"
 }
 
 // WithBodySizes records the sizes of request and response bodies, in
@@ -386,7 +409,11 @@ func WithBodySizes() Option {
 // value is recorded as "_OTHER"; given none, the distinct combinations of
 // values requests set are bounded by the cardinality limit
 // ([WithCardinalityLimit]), and a request whose combination comes past it
-// is recorded in the overflow series, never in a new one.
+// is recorded in the overflow series, never in a new one. Each value is
+// bounded too: one longer than [MaxValueLength] is recorded as "_OTHER",
+// and invalid UTF-8 with U+FFFD in place of the invalid bytes. A key or an
+// allowed value that is not valid UTF-8, or longer than MaxValueLength, is
+// an error.
 //
 // It applies to [New], [NewServer] (whose handlers reach no writer of
 // otelred's, so only the middleware's requests set values) and
@@ -394,6 +421,9 @@ func WithBodySizes() Option {
 func WithAttribute(key string, allowed ...string) Option {
 	return optionFunc(func(c *config) error {
 		c.used |= usesAttributes
+		if err := red.CheckValue(key); err != nil { // first: errors below show the key
+			return fmt.Errorf("%w: WithAttribute: the key %v", ErrInvalidOption, err)
+		}
 		switch {
 		case key == "":
 			return fmt.Errorf("%w: WithAttribute(\"\"): empty key", ErrInvalidOption)
@@ -403,6 +433,11 @@ func WithAttribute(key string, allowed ...string) Option {
 			return fmt.Errorf("%w: WithAttribute(%q): at most %d keys", ErrInvalidOption, key, red.MaxAttributes)
 		case slices.Contains(allowed, ""):
 			return fmt.Errorf("%w: WithAttribute(%q): an allowed value is empty", ErrInvalidOption, key)
+		}
+		for _, v := range allowed {
+			if err := red.CheckValue(v); err != nil {
+				return fmt.Errorf("%w: WithAttribute(%q): the allowed value %v", ErrInvalidOption, key, err)
+			}
 		}
 		c.attrKeys = append(c.attrKeys, key)
 		c.attrAllowed = append(c.attrAllowed, slices.Clone(allowed))

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/otelred/otelred/otelred/internal/red"
 )
 
 // Unmatched is the route the [Classic] profile records for every request
@@ -28,7 +30,9 @@ const Overflow = "overflow"
 // to itself. Call it from the matched route's handler, or from a
 // middleware the router runs after matching, before or after serving. The
 // template wins over r.Pattern and [WithRoute]; as there, anything before
-// the first "/" is removed, and raw paths must never be passed.
+// the first "/" is removed, and raw paths must never be passed. A template
+// longer than [MaxValueLength] is recorded as "_OTHER", and invalid UTF-8
+// with U+FFFD in place of the invalid bytes.
 //
 // SetRoute follows w's Unwrap chain (as [http.ResponseController] does) to
 // the writer otelred gave the handler, and reports whether it found one;
@@ -63,12 +67,13 @@ func writerOf(w http.ResponseWriter) *writer {
 }
 
 // routeValue is the value recorded for a route pattern or template: its
-// template, or [Unmatched] when there is none.
+// template, cleaned as every value from outside is (see red.Clean), or
+// [Unmatched] when there is none.
 func routeValue(p string) string {
 	if p = template(p); p == "" {
 		return Unmatched
 	}
-	return p
+	return red.Clean(p)
 }
 
 // template reduces a route pattern to its path template: the method and

@@ -39,7 +39,9 @@ const maxHosts = 100
 // no status.
 //
 // Hosts are bounded: only those of [WithHosts], or else the first 100
-// distinct ones, are recorded by name, the rest as "_OTHER". It takes the
+// distinct ones, are recorded by name, the rest as "_OTHER", and so is a
+// host longer than [MaxValueLength]; invalid UTF-8 in a host is recorded
+// with U+FFFD in place of the invalid bytes. It takes the
 // options [WithMeterProvider], [WithProfile], [WithErrorStatus],
 // [WithService], [WithCardinalityLimit] and [WithHosts]; the others do not
 // apply to a client, and passing one is an error.
@@ -154,7 +156,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		case "https":
 			scheme = schemeHTTPS
 		}
-		host = t.hosts.Get(req.URL.Host, scheme)
+		// Cleaned before the cache, whose keys are kept: a long host is
+		// _OTHER at once, never a key.
+		if h := red.Clean(req.URL.Host); h != red.Other {
+			host = t.hosts.Get(h, scheme)
+		}
 	}
 	method := t.known.index(req.Method)
 	start := time.Since(t.epoch)
@@ -228,8 +234,8 @@ func (t *transport) newHost(hostport string, scheme uint64) string {
 	if err != nil { // no port
 		host, port = strings.Trim(hostport, "[]"), ""
 	}
-	host = strings.ToLower(host)
-	if host == "" || (t.cfg.hosts != nil && !slices.Contains(t.cfg.hosts, host)) {
+	host = red.Clean(strings.ToLower(host)) // lower case may be longer
+	if host == "" || host == red.Other || (t.cfg.hosts != nil && !slices.Contains(t.cfg.hosts, host)) {
 		return errOther
 	}
 	if port == "" {

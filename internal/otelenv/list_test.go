@@ -8,7 +8,7 @@ import (
 
 func TestListParse(t *testing.T) {
 	resource := List{Name: "OTEL_RESOURCE_ATTRIBUTES"}
-	headers := List{Name: "OTEL_EXPORTER_OTLP_HEADERS", Secret: true, EncodedKeys: true}
+	headers := List{Name: "OTEL_EXPORTER_OTLP_HEADERS", Secret: true, Headers: true}
 	for _, tc := range []struct {
 		name    string
 		list    List
@@ -25,8 +25,23 @@ func TestListParse(t *testing.T) {
 		{name: "a value may hold =", list: resource, v: "k=v=w", want: map[string]string{"k": "v=w"}},
 		{name: "the last value of a key wins", list: resource, v: "a=1,b=2,a=3", want: map[string]string{"a": "3", "b": "2"}},
 		{name: "resource keys are taken as written", list: resource, v: "a%41=1", want: map[string]string{"a%41": "1"}},
-		{name: "header keys are percent-decoded", list: headers, v: "%41=1,A=2", want: map[string]string{"A": "2"}},
-		{name: "a decoded key keeps its white space", list: headers, v: "%20a=1", want: map[string]string{" a": "1"}},
+		{name: "trailing commas and empty entries of resource attributes are skipped", list: resource, v: "a=1,,b=2,", want: map[string]string{"a": "1", "b": "2"}},
+		{name: "a resource list of commas is empty", list: resource, v: ",,,", want: map[string]string{}},
+		{name: "header keys are taken as written", list: headers, v: "%41=1,A=2", want: map[string]string{"%41": "1", "A": "2"}},
+		{name: "header values are trimmed after they are decoded", list: headers, v: " k = %20v%20 ,x=%09", want: map[string]string{"k": "v", "x": ""}},
+		{name: "resource values are trimmed before they are decoded", list: resource, v: " k = %20v%20 ", want: map[string]string{"k": " v "}},
+		{name: "an empty header list is empty", list: headers, v: "  ", want: map[string]string{}},
+		{
+			name: "a trailing comma in headers is an empty entry", list: headers, v: "authorization=SECRET,",
+			want:    map[string]string{"authorization": "SECRET"},
+			errWant: []string{"OTEL_EXPORTER_OTLP_HEADERS", "entry 2 is empty"},
+			errNot:  []string{"SECRET"},
+		},
+		{
+			name: "a blank entry in headers is an error", list: headers, v: "a=1, ,b=2",
+			want:    map[string]string{"a": "1", "b": "2"},
+			errWant: []string{"entry 2 is empty"},
+		},
 		{
 			name: "an entry without = names the entry", list: resource, v: "team=payments,oncall",
 			want:    map[string]string{"team": "payments"},
@@ -72,15 +87,20 @@ func TestListParse(t *testing.T) {
 			errNot:  []string{"SECRET"},
 		},
 		{
-			name: "a key that decodes to white space is empty", list: headers, v: "%20=SECRET",
-			want:    map[string]string{},
-			errWant: []string{"entry 1", "empty key"},
-			errNot:  []string{"SECRET"},
+			name: "a header key that is not a token is not shown", list: headers, v: "x=1,authorization: Bearer SECRET=v",
+			want:    map[string]string{"x": "1"},
+			errWant: []string{"entry 2", "not a header name"},
+			errNot:  []string{"SECRET", "Bearer"},
 		},
 		{
-			name: "a badly encoded key is not shown", list: headers, v: "a%zzSECRET=v",
+			name: "a header key with a byte outside ASCII is not a token", list: headers, v: "k\xc3\xa9=v",
 			want:    map[string]string{},
-			errWant: []string{"entry 1", "key that is not percent-encoded"},
+			errWant: []string{"entry 1", "not a header name"},
+		},
+		{
+			name: "a header key of white space is empty", list: headers, v: " =SECRET",
+			want:    map[string]string{},
+			errWant: []string{"entry 1", "empty key"},
 			errNot:  []string{"SECRET"},
 		},
 	} {
@@ -112,5 +132,16 @@ func TestListParse(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestIsToken(t *testing.T) {
+	for s, want := range map[string]bool{
+		"authorization": true, "X-Api-Key": true, "!#$%&'*+-.^_`|~09azAZ": true,
+		"": false, "a b": false, "a:b": false, "a\tb": false, "é": false, "a\x00": false, "a\x7f": false, "(x)": false,
+	} {
+		if got := IsToken(s); got != want {
+			t.Errorf("IsToken(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

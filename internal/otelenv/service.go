@@ -6,13 +6,16 @@ import (
 	"strings"
 )
 
+// ServiceNameVariable is the variable that names the service.
+const ServiceNameVariable = "OTEL_SERVICE_NAME"
+
 // ServiceName returns the service name the environment gives, as the SDK
 // reads it for its default resource: OTEL_SERVICE_NAME, else the last
 // service.name of OTEL_RESOURCE_ATTRIBUTES, whose malformed entries are
 // left out as the SDK leaves them out. It returns "" when neither names
 // the service.
 func ServiceName() string {
-	if s := strings.TrimSpace(os.Getenv("OTEL_SERVICE_NAME")); s != "" {
+	if s := strings.TrimSpace(os.Getenv(ServiceNameVariable)); s != "" {
 		return s
 	}
 	attrs, _ := ResourceAttributes.Read()

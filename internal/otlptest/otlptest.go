@@ -13,8 +13,8 @@
 // # Faults
 //
 // [Receiver.SetFault] switches the receiver, at any time, to refuse
-// connections, hang, or answer "unavailable" or "throttled", and back to
-// normal. A request that meets a fault is counted by [Receiver.Attempts]
+// connections, hang, answer "unavailable", "throttled" or "unauthorized",
+// and back to normal. A request that meets a fault is counted by [Receiver.Attempts]
 // but not stored.
 //
 // # Waiting
@@ -70,6 +70,10 @@ const (
 	Unavailable
 	// Throttle answers HTTP 429 or gRPC ResourceExhausted.
 	Throttle
+	// Unauthorized answers HTTP 401 or gRPC Unauthenticated, with a message
+	// that echoes the request's Authorization header, as some collectors
+	// and gateways do: `invalid credentials "<the header's value>"`.
+	Unauthorized
 )
 
 // String returns the fault's name.
@@ -85,6 +89,8 @@ func (f Fault) String() string {
 		return "unavailable"
 	case Throttle:
 		return "throttle"
+	case Unauthorized:
+		return "unauthorized"
 	}
 	return "Fault(" + strconv.Itoa(int(f)) + ")"
 }
@@ -283,6 +289,8 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		_, _ = w.Write(resp)
 	case Throttle:
 		http.Error(w, "otlptest: throttled", http.StatusTooManyRequests)
+	case Unauthorized:
+		http.Error(w, unauthorized(req.Header), http.StatusUnauthorized)
 	default: // Unavailable; a Refuse that raced with the listener closing; a Hang released by Close
 		http.Error(w, "otlptest: unavailable", http.StatusServiceUnavailable)
 	}
@@ -306,9 +314,17 @@ func (s grpcService) Export(ctx context.Context, req *colmetricpb.ExportMetricsS
 		return &colmetricpb.ExportMetricsServiceResponse{}, nil
 	case Throttle:
 		return nil, status.Error(codes.ResourceExhausted, "otlptest: throttled")
+	case Unauthorized:
+		return nil, status.Error(codes.Unauthenticated, unauthorized(h))
 	default:
 		return nil, status.Error(codes.Unavailable, "otlptest: unavailable")
 	}
+}
+
+// unauthorized is the message of [Unauthorized], which echoes the
+// credential it refuses.
+func unauthorized(h http.Header) string {
+	return "otlptest: invalid credentials " + strconv.Quote(h.Get("Authorization"))
 }
 
 // Attempts returns how many export requests reached the Receiver, whether

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,11 +18,15 @@ import (
 	"github.com/otelred/otelred/internal/otlptest"
 )
 
+// credential is the Authorization header newExporter's exporters send.
+const credential = "Bearer tok3n"
+
 // newExporter returns an SDK OTLP exporter for rcv, with retries off so a
 // fault shows at once.
 func newExporter(t *testing.T, rcv *otlptest.Receiver, gzip bool) sdkmetric.Exporter {
 	t.Helper()
 	ctx := context.Background()
+	headers := map[string]string{"x-tenant": "blue", "authorization": credential}
 	var (
 		exp sdkmetric.Exporter
 		err error
@@ -30,7 +35,7 @@ func newExporter(t *testing.T, rcv *otlptest.Receiver, gzip bool) sdkmetric.Expo
 		opts := []otlpmetricgrpc.Option{
 			otlpmetricgrpc.WithEndpointURL(rcv.Endpoint()),
 			otlpmetricgrpc.WithRetry(otlpmetricgrpc.RetryConfig{Enabled: false}),
-			otlpmetricgrpc.WithHeaders(map[string]string{"x-tenant": "blue"}),
+			otlpmetricgrpc.WithHeaders(headers),
 		}
 		if gzip {
 			opts = append(opts, otlpmetricgrpc.WithCompressor("gzip"))
@@ -40,7 +45,7 @@ func newExporter(t *testing.T, rcv *otlptest.Receiver, gzip bool) sdkmetric.Expo
 		opts := []otlpmetrichttp.Option{
 			otlpmetrichttp.WithEndpointURL(rcv.Endpoint()),
 			otlpmetrichttp.WithRetry(otlpmetrichttp.RetryConfig{Enabled: false}),
-			otlpmetrichttp.WithHeaders(map[string]string{"x-tenant": "blue"}),
+			otlpmetrichttp.WithHeaders(headers),
 		}
 		if gzip {
 			opts = append(opts, otlpmetrichttp.WithCompression(otlpmetrichttp.GzipCompression))
@@ -145,7 +150,7 @@ func TestReceiverStoresWhatExportersSend(t *testing.T) {
 
 func TestReceiverFaults(t *testing.T) {
 	for _, proto := range []string{otlptest.GRPC, otlptest.HTTP} {
-		for _, f := range []otlptest.Fault{otlptest.Refuse, otlptest.Hang, otlptest.Unavailable, otlptest.Throttle} {
+		for _, f := range []otlptest.Fault{otlptest.Refuse, otlptest.Hang, otlptest.Unavailable, otlptest.Throttle, otlptest.Unauthorized} {
 			t.Run(proto+"/"+f.String()+" then recover", func(t *testing.T) {
 				rcv := otlptest.Start(t, proto)
 				exp := newExporter(t, rcv, false)
@@ -189,6 +194,29 @@ func TestReceiverFaults(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestUnauthorizedEchoesTheCredential checks that the Unauthorized fault
+// refuses with the status each protocol has for it and puts the request's
+// Authorization header into the message, so that the exporter's error
+// carries it, as with a collector that echoes what it refuses.
+func TestUnauthorizedEchoesTheCredential(t *testing.T) {
+	for proto, status := range map[string]string{otlptest.GRPC: "Unauthenticated", otlptest.HTTP: "401 Unauthorized"} {
+		t.Run(proto, func(t *testing.T) {
+			rcv := otlptest.Start(t, proto)
+			rcv.SetFault(otlptest.Unauthorized)
+			err := newExporter(t, rcv, false).Export(t.Context(), batch(1, 1))
+			if err == nil {
+				t.Fatal("Export succeeded, want an error")
+			}
+			if want := `invalid credentials "` + credential + `"`; !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), status) {
+				t.Errorf("Export error %q, want %s with %s", err, status, want)
+			}
+			if n := rcv.Attempts(); n != 1 {
+				t.Errorf("Attempts() = %d, want 1 (an authentication failure is not retried)", n)
+			}
+		})
 	}
 }
 

@@ -55,6 +55,11 @@
 // limit. Such a server must set [WithMethods], which replaces this with a
 // fixed list.
 //
+// A method name from the wire that is not valid UTF-8 is recorded with
+// U+FFFD in place of the invalid bytes, and one longer than
+// [otelred.MaxValueLength] bytes is never recognised: its calls are
+// recorded as OtherMethod.
+//
 // Status codes are a fixed set: the seventeen gRPC defines, and "_OTHER"
 // for any other number a handler returns. Each attribute set is built once
 // and kept in a cache with a hard limit ([otelred.WithCardinalityLimit]); calls

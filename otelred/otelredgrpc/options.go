@@ -104,7 +104,9 @@ func WithErrorCodes(cs ...codes.Code) Option {
 // method are recorded as [OtherMethod]. A server with an
 // UnknownServiceHandler that answers methods it does not know with
 // anything but UNIMPLEMENTED (a proxy, say) should list its methods, so
-// that a client cannot fill the cardinality limit with invented names.
+// that a client cannot fill the cardinality limit with invented names. A
+// name that is not valid UTF-8, or longer than [otelred.MaxValueLength]
+// bytes, is an error.
 //
 // By default, every method grpc-go registered is recorded by name, and
 // calls to methods it did not are recorded as OtherMethod (see the package
@@ -120,6 +122,9 @@ func WithMethods(methods ...string) Option {
 			svc, meth, ok := strings.Cut(name, "/")
 			if !ok || svc == "" || meth == "" || strings.Contains(meth, "/") {
 				return fmt.Errorf("%w: otelredgrpc.WithMethods: %q is not a full method name like \"/pkg.Service/Method\"", otelred.ErrInvalidOption, m)
+			}
+			if err := red.CheckValue(name); err != nil {
+				return fmt.Errorf("%w: otelredgrpc.WithMethods: %v", otelred.ErrInvalidOption, err)
 			}
 			c.methods[i] = name
 		}

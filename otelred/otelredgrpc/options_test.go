@@ -3,6 +3,7 @@ package otelredgrpc_test
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -30,6 +31,9 @@ func TestBadOptionsAreErrors(t *testing.T) {
 		{"a method without a service", otelredgrpc.WithMethods("/Echo"), `WithMethods: "/Echo"`},
 		{"a method without a name", otelredgrpc.WithMethods("/otelred.test.Echo/"), `WithMethods: "/otelred.test.Echo/"`},
 		{"a path", otelredgrpc.WithMethods("/a/b/c"), `WithMethods: "/a/b/c"`},
+		{"a method that is not UTF-8", otelredgrpc.WithMethods("/otelred.test.Echo/Ec\xffho"), `WithMethods: "otelred.test.Echo/Ec\xffho" is not valid UTF-8`},
+		{"a method too long", otelredgrpc.WithMethods("/a.B/" + strings.Repeat("m", otelred.MaxValueLength)),
+			`WithMethods: "a.B/mmmmmmmmmmmmmmmmmmmmmmmmmmmm"… is ` + strconv.Itoa(otelred.MaxValueLength+4) + " bytes long"},
 		{"otelred's route function", otelred.WithRoute(func(*http.Request) string { return "" }), "WithRoute does not apply to otelredgrpc.NewServer"},
 		{"otelred's HTTP error rule", otelred.WithErrorStatus(func(int) bool { return true }), "WithErrorStatus does not apply to otelredgrpc.NewServer"},
 		{"otelred's client hosts", otelred.WithHosts("db"), "WithHosts does not apply to otelredgrpc.NewServer"},

@@ -184,13 +184,15 @@ type call struct {
 }
 
 // start counts a call of fullMethod in progress. A registered method is
-// recognised at once; any other is not until its call ends.
+// recognised at once; any other is not until its call ends. The name comes
+// from the wire: it is cleaned before it is looked up (see red.Clean), and
+// one too long to keep is not recognised.
 func (s *Server) start(fullMethod string, registered bool) call {
-	name := strings.TrimPrefix(fullMethod, "/")
+	name := red.Clean(strings.TrimPrefix(fullMethod, "/"))
 	m := s.methods.lookup(name)
 	if m == nil {
 		switch {
-		case name == "" || s.methods.fixed:
+		case name == "" || name == red.Other || s.methods.fixed:
 			m = s.methods.other
 		case registered:
 			m = s.methods.admit(name)

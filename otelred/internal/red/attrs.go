@@ -20,7 +20,8 @@ const (
 	MaxAttrIDs = 1<<AttrBits - 1
 )
 
-// Other is the value recorded for a value an allow-list leaves out.
+// Other is the value recorded for a value an allow-list leaves out, and
+// for one longer than MaxValueLength (see Clean).
 const Other = "_OTHER"
 
 // Values are the values one request set for the declared keys, in the
@@ -89,8 +90,10 @@ func (a *Attributes) Index(key string) int {
 }
 
 // Admit returns the value recorded for value of the key at index i:
-// value itself, or Other when the key's allow-list leaves it out.
+// value as Clean makes it, or Other when the key's allow-list leaves it
+// out. It allocates only when it replaces invalid bytes.
 func (a *Attributes) Admit(i int, value string) string {
+	value = Clean(value)
 	if value != "" && a.allowed[i] != nil && !a.allowed[i][value] {
 		return Other
 	}
