@@ -113,5 +113,9 @@ func captureErrors(t testing.TB) *errSink { return &errSink{testsupport.CaptureE
 
 func (s *errSink) count() int { return s.Count() }
 
+// wrapping returns the texts of the errors kept that wrap sentinel, and
+// the number of the others.
+func (s *errSink) wrapping(sentinel error) (texts []string, others int) { return s.Wrapping(sentinel) }
+
 // waitFor waits until at least n errors have arrived, or ctx ends.
 func (s *errSink) waitFor(ctx context.Context, n int) bool { return s.WaitFor(ctx, n) }

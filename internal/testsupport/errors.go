@@ -2,6 +2,7 @@ package testsupport
 
 import (
 	"context"
+	"errors"
 	"log"
 	"strings"
 	"sync"
@@ -79,6 +80,19 @@ func (s *ErrorSink) First() string {
 		return ""
 	}
 	return s.errs[0].Error()
+}
+
+// Wrapping returns the texts of the errors it kept that wrap sentinel, and
+// the number of the others, kept or not.
+func (s *ErrorSink) Wrapping(sentinel error) (texts []string, others int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.errs {
+		if errors.Is(e, sentinel) {
+			texts = append(texts, e.Error())
+		}
+	}
+	return texts, s.n - len(texts)
 }
 
 // String returns the errors it kept, one a line.
