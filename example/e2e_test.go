@@ -32,63 +32,124 @@ import (
 	"github.com/otelred/otelred/otelred"
 )
 
-// requirePrometheus, set to 1 (as CI does), makes a missing prometheus or
-// promtool a failure instead of a skip.
-const requirePrometheus = "OTELRED_REQUIRE_PROMETHEUS"
+// TestPrometheusConfigFiles checks the committed Prometheus
+// configurations: each loads the rules next to it and passes promtool
+// check config (which checks the rules too) of the Prometheus versions it
+// is for, and the two that scrape scrape the demo where it listens by
+// default, under a job named after the service.
+//
+//   - prometheus.yml (explicit histograms) loads on Prometheus 2 and 3.
+//   - prometheus-native.yml sets scrape_native_histograms, which Prometheus
+//     3 needs to scrape native histograms and Prometheus 2 rejects; with
+//     that line deleted, as its header says, Prometheus 2 loads it.
+//   - prometheus-otlp.yml is for Prometheus 3's OTLP receiver, which
+//     Prometheus 2.42 does not have: it scrapes nothing.
+func TestPrometheusConfigFiles(t *testing.T) {
+	type scrapeConfig struct {
+		JobName       string `yaml:"job_name"`
+		MetricsPath   string `yaml:"metrics_path"`
+		StaticConfigs []struct {
+			Targets []string `yaml:"targets"`
+		} `yaml:"static_configs"`
+	}
+	type config struct {
+		Global struct {
+			ScrapeNativeHistograms *bool `yaml:"scrape_native_histograms"`
+		} `yaml:"global"`
+		RuleFiles     []string       `yaml:"rule_files"`
+		ScrapeConfigs []scrapeConfig `yaml:"scrape_configs"`
+		Storage       struct {
+			TSDB struct {
+				OutOfOrderTimeWindow string `yaml:"out_of_order_time_window"`
+			} `yaml:"tsdb"`
+		} `yaml:"storage"`
+		OTLP struct {
+			TranslationStrategy string `yaml:"translation_strategy"`
+		} `yaml:"otlp"`
+	}
+	const nativeLine = "  scrape_native_histograms: true\n"
+	for _, tc := range []struct {
+		file   string
+		rules  string
+		scrape bool // scrapes the demo
+		native bool // sets scrape_native_histograms
+		otlp   bool // for the OTLP receiver
+	}{
+		{file: "prometheus.yml", rules: "rules.yml", scrape: true},
+		{file: "prometheus-native.yml", rules: "rules-native.yml", scrape: true, native: true},
+		{file: "prometheus-otlp.yml", rules: "rules.yml", otlp: true},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			path := filepath.Join("prometheus", tc.file)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cfg config
+			if err := yaml.Unmarshal(b, &cfg); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			if !slices.Equal(cfg.RuleFiles, []string{tc.rules}) {
+				t.Errorf("rule_files %q, want [%s]", cfg.RuleFiles, tc.rules)
+			}
+			if tc.scrape {
+				if len(cfg.ScrapeConfigs) != 1 || len(cfg.ScrapeConfigs[0].StaticConfigs) != 1 ||
+					!slices.Equal(cfg.ScrapeConfigs[0].StaticConfigs[0].Targets, []string{"127.0.0.1:8080"}) {
+					t.Fatalf("scrape_configs %+v, want one job scraping 127.0.0.1:8080", cfg.ScrapeConfigs)
+				}
+				if sc := cfg.ScrapeConfigs[0]; sc.JobName != defaultServiceName || (sc.MetricsPath != "" && sc.MetricsPath != "/metrics") {
+					t.Errorf("job %q at %q, want job %q at /metrics", sc.JobName, sc.MetricsPath, defaultServiceName)
+				}
+			} else if len(cfg.ScrapeConfigs) != 0 {
+				t.Errorf("scrape_configs %+v, want none", cfg.ScrapeConfigs)
+			}
+			if got := cfg.Global.ScrapeNativeHistograms != nil && *cfg.Global.ScrapeNativeHistograms; got != tc.native ||
+				tc.native && !strings.Contains(string(b), "\n"+nativeLine) {
+				t.Errorf("global.scrape_native_histograms %v, want %v, on a line of its own", got, tc.native)
+			}
+			if tc.otlp && (cfg.Storage.TSDB.OutOfOrderTimeWindow == "" || cfg.OTLP.TranslationStrategy != "UnderscoreEscapingWithSuffixes") {
+				t.Errorf("storage.tsdb.out_of_order_time_window %q and otlp.translation_strategy %q: want a window, and the exporter's names",
+					cfg.Storage.TSDB.OutOfOrderTimeWindow, cfg.OTLP.TranslationStrategy)
+			}
 
-// lookTool finds a binary of the prometheus package, or skips the test
-// (fails it under OTELRED_REQUIRE_PROMETHEUS=1) when it is not installed.
-func lookTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv(requirePrometheus) == "1" {
-		t.Fatalf("%s not found (%v), and %s=1 requires it: apt-get install -y prometheus", name, err, requirePrometheus)
-	}
-	t.Skipf("%s not installed; apt-get install -y prometheus, or set %s=1 to make this fail", name, requirePrometheus)
-	return ""
-}
-
-// TestPrometheusConfigFile checks the committed prometheus.yml: it scrapes
-// the demo where it listens by default, loads the rules next to it, and
-// passes promtool check config (which checks the rules too).
-func TestPrometheusConfigFile(t *testing.T) {
-	path := filepath.Join("prometheus", "prometheus.yml")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg struct {
-		RuleFiles     []string `yaml:"rule_files"`
-		ScrapeConfigs []struct {
-			JobName       string `yaml:"job_name"`
-			MetricsPath   string `yaml:"metrics_path"`
-			StaticConfigs []struct {
-				Targets []string `yaml:"targets"`
-			} `yaml:"static_configs"`
-		} `yaml:"scrape_configs"`
-	}
-	if err := yaml.Unmarshal(b, &cfg); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	if !slices.Equal(cfg.RuleFiles, []string{"rules.yml"}) {
-		t.Errorf("rule_files %q, want [rules.yml]", cfg.RuleFiles)
-	}
-	if len(cfg.ScrapeConfigs) != 1 || len(cfg.ScrapeConfigs[0].StaticConfigs) != 1 ||
-		!slices.Equal(cfg.ScrapeConfigs[0].StaticConfigs[0].Targets, []string{"127.0.0.1:8080"}) {
-		t.Fatalf("scrape_configs %+v, want one job scraping 127.0.0.1:8080", cfg.ScrapeConfigs)
-	}
-	if sc := cfg.ScrapeConfigs[0]; sc.JobName != defaultServiceName || (sc.MetricsPath != "" && sc.MetricsPath != "/metrics") {
-		t.Errorf("job %q at %q, want job %q at /metrics", sc.JobName, sc.MetricsPath, defaultServiceName)
-	}
-
-	promtool := lookTool(t, "promtool")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, promtool, "check", "config", path).CombinedOutput(); err != nil {
-		t.Errorf("promtool check config %s: %v\n%s", path, err, out)
+			check := func(t *testing.T, promtool, path string) ([]byte, error) {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				return exec.CommandContext(ctx, promtool, "check", "config", path).CombinedOutput()
+			}
+			for _, v := range testsupport.Prometheuses() {
+				t.Run(v.Name, func(t *testing.T) {
+					if v.Major == 2 && tc.otlp {
+						t.Skip("Prometheus 2.42 has no OTLP receiver")
+					}
+					promtool, path := v.Tool(t, "promtool"), path
+					if v.Major == 2 && tc.native {
+						out, err := check(t, promtool, path)
+						if err == nil || !strings.Contains(string(out), "scrape_native_histograms") {
+							t.Errorf("promtool check config %s: %v, want the error that names scrape_native_histograms\n%s", path, err, out)
+						}
+						// What the header tells Prometheus 2's users to do.
+						path = filepath.Join(t.TempDir(), tc.file)
+						edited := strings.Replace(string(b), nativeLine, "", 1)
+						for _, f := range []string{tc.file, tc.rules} {
+							data, err := os.ReadFile(filepath.Join("prometheus", f))
+							if err != nil {
+								t.Fatal(err)
+							}
+							if f == tc.file {
+								data = []byte(edited)
+							}
+							if err := os.WriteFile(filepath.Join(filepath.Dir(path), f), data, 0o644); err != nil {
+								t.Fatal(err)
+							}
+						}
+					}
+					if out, err := check(t, promtool, path); err != nil {
+						t.Errorf("promtool check config %s: %v\n%s", path, err, out)
+					}
+				})
+			}
+		})
 	}
 }
 
@@ -314,9 +375,16 @@ var runtimeNames = []string{
 // one real Prometheus scraping all four every second; sends a known
 // traffic; and checks what Prometheus's HTTP API answers. The first
 // semconv instance runs with -tracing, and its histograms' exemplars must
-// reach Prometheus with the trace ids its responses gave.
+// reach Prometheus with the trace ids its responses gave. It runs once
+// against each Prometheus version, Debian's 2.42 and 3.16.
 func TestE2EPrometheus(t *testing.T) {
-	bin := lookTool(t, "prometheus")
+	for _, v := range testsupport.Prometheuses() {
+		t.Run(v.Name, func(t *testing.T) { e2ePrometheus(t, v) })
+	}
+}
+
+func e2ePrometheus(t *testing.T, v testsupport.Prometheus) {
+	bin := v.Tool(t, "prometheus")
 	start := time.Now()
 	t.Cleanup(func() { t.Logf("end-to-end test took %v", time.Since(start).Round(time.Millisecond)) })
 
@@ -646,42 +714,49 @@ func TestE2EPrometheus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, vars := range []gen.Vars{
-			{Service: "semconv"},
-			{Service: "semconv", Route: "/slow"},
-			{}, // "All"
-		} {
-			queries, err := gen.Queries(gen.Config{Objectives: o}, vars)
-			if err != nil {
-				t.Fatal(err)
+		checkQueries(t, prom, gen.Config{Objectives: o}, gen.Vars{Service: "semconv"}, gen.Vars{Service: "semconv", Route: "/slow"}, gen.Vars{})
+	})
+}
+
+// checkQueries runs every expression of the rules and the dashboard redgen
+// generates from c, with each of vars for the dashboard's variables ({}
+// is "All"), against prom: every one must run, and every panel must show
+// data once the rules have run over the traffic (polled for up to 30 s),
+// except the gRPC ones, which must show none: the demo has no gRPC
+// server.
+func checkQueries(t *testing.T, prom *promServer, c gen.Config, vars ...gen.Vars) {
+	t.Helper()
+	for _, v := range vars {
+		queries, err := gen.Queries(c, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range queries {
+			if _, err := prom.instant(q.Expr); err != nil {
+				t.Errorf("%+v: %s: %v", v, q.Source, err)
+				continue
 			}
-			for _, q := range queries {
-				if _, err := prom.instant(q.Expr); err != nil {
-					t.Errorf("%+v: %s: %v", vars, q.Source, err)
-					continue
+			if !q.Panel {
+				continue
+			}
+			if q.Signal == gen.SignalGRPC {
+				if res, _ := prom.instant(q.Expr); len(res) != 0 {
+					t.Errorf("%+v: %s returns data, but the demo has no gRPC server: %v", v, q.Source, res)
 				}
-				if !q.Panel {
-					continue
-				}
-				if q.Signal == gen.SignalGRPC {
-					if res, _ := prom.instant(q.Expr); len(res) != 0 {
-						t.Errorf("%+v: %s returns data, but the demo has no gRPC server: %v", vars, q.Source, res)
-					}
-					continue
-				}
-				err := prom.poll(30*time.Second, func() (bool, string) {
-					res, err := prom.instant(q.Expr)
-					if err != nil {
-						return false, err.Error()
-					}
-					return len(res) > 0, fmt.Sprintf("%d samples", len(res))
-				})
+				continue
+			}
+			err := prom.poll(30*time.Second, func() (bool, string) {
+				res, err := prom.instant(q.Expr)
 				if err != nil {
-					t.Errorf("%+v: %s returns no data: %v\n%s", vars, q.Source, err, q.Expr)
+					return false, err.Error()
 				}
+				return len(res) > 0, fmt.Sprintf("%d samples", len(res))
+			})
+			if err != nil {
+				t.Errorf("%+v: %s returns no data: %v\n%s", v, q.Source, err, q.Expr)
 			}
 		}
-	})
+	}
 }
 
 // exporterConfig runs the Prometheus exporter alone, for service.
@@ -885,10 +960,10 @@ type promServer struct {
 }
 
 // startPrometheus runs Prometheus with config on a free loopback port and a
-// temporary storage directory, and the features (besides exemplar-storage),
+// temporary storage directory, with exemplar storage and the extra flags,
 // waits until it is ready, and stops it when the test ends. A port taken
 // between choosing it and binding it is retried on another.
-func startPrometheus(t *testing.T, bin, config string, features ...string) *promServer {
+func startPrometheus(t *testing.T, bin, config string, flags ...string) *promServer {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "prometheus.yml")
@@ -903,12 +978,12 @@ func startPrometheus(t *testing.T, bin, config string, features ...string) *prom
 			out:    &testsupport.LockedBuffer{},
 			exited: make(chan struct{}),
 		}
-		cmd := exec.Command(bin,
-			"--config.file="+cfgPath,
-			"--storage.tsdb.path="+filepath.Join(dir, fmt.Sprintf("data%d", attempt)),
-			"--web.listen-address="+addr,
-			"--enable-feature="+strings.Join(append([]string{"exemplar-storage"}, features...), ","),
-		)
+		cmd := exec.Command(bin, append([]string{
+			"--config.file=" + cfgPath,
+			"--storage.tsdb.path=" + filepath.Join(dir, fmt.Sprintf("data%d", attempt)),
+			"--web.listen-address=" + addr,
+			"--enable-feature=exemplar-storage",
+		}, flags...)...)
 		cmd.Stdout, cmd.Stderr = p.out, p.out
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("starting %s: %v", bin, err)

@@ -146,3 +146,11 @@ func noOTELEnv(t *testing.T) {
 		}
 	}
 }
+
+// instanceID returns the service.instance.id of the demo's resource: the
+// instance label of its series in a Prometheus that receives its OTLP
+// pushes.
+func (d *demo) instanceID() string {
+	v, _ := d.provider.Resource.Set().Value("service.instance.id")
+	return v.AsString()
+}

@@ -6,7 +6,7 @@
 //	go run ./example -load             # and drive traffic at itself, with a live line
 //	go run ./example -naming classic   # the tutorial's four metrics
 //	go run ./example -tracing          # exemplars with trace ids on the histograms
-//	go run ./example -histogram native # native histograms, for Prometheus's native-histograms feature
+//	go run ./example -histogram native # native histograms (prometheus/prometheus-native.yml)
 //
 // Routes:
 //

@@ -150,7 +150,8 @@ func TestDemoServesMetrics(t *testing.T) {
 			`operation_active{operation_name="orders.process"} 0`,
 			"\ngo_goroutines ",
 			`go_memory_used_bytes{go_memory_type="stack"} `,
-			`target_info{service_name="otelred-test"`,
+			// The resource names the service and this instance.
+			`target_info{service_instance_id="` + d.instanceID() + `",service_name="otelred-test"`,
 		} {
 			if !strings.Contains(body, s) {
 				t.Errorf("/metrics lacks %s:\n%s", s, body)
@@ -198,7 +199,7 @@ func TestDemoServesMetrics(t *testing.T) {
 					`operations_total{operation="orders.process",service="` + tt.want + `"} 1`,
 					`operation_duration_seconds_count{operation="orders.process",service="` + tt.want + `"} 1`,
 					`operations_active{operation="orders.process",service="` + tt.want + `"} 0`,
-					`target_info{service_name="` + tt.want + `"`,
+					`target_info{service_instance_id="` + d.instanceID() + `",service_name="` + tt.want + `"`,
 				} {
 					if !strings.Contains(body, s) {
 						t.Errorf("/metrics lacks %s:\n%s", s, body)

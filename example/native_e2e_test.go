@@ -1,7 +1,9 @@
 package main
 
 // End to end with native histograms: the demo run with -histogram native,
-// scraped by a real Prometheus with --enable-feature=native-histograms.
+// scraped by a real Prometheus: 2.42 with --enable-feature=native-histograms,
+// 3.16 with scrape_native_histograms: true in its configuration (on 3.x the
+// flag does nothing, and 2.42 rejects the setting).
 
 import (
 	"context"
@@ -10,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,12 +22,17 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/otelred/otelred/example/redgen/gen"
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
-// nativeFeature is the Prometheus 2.42 feature flag that scrapes protobuf
-// and stores native histograms.
-const nativeFeature = "native-histograms"
+// nativeFlag is the Prometheus 2 flag that scrapes protobuf and stores
+// native histograms. Prometheus 3 ignores it.
+const nativeFlag = "--enable-feature=native-histograms"
+
+// nativeSetting is the Prometheus 3 global setting that scrapes native
+// histograms. Prometheus 2 rejects it.
+const nativeSetting = "  scrape_native_histograms: true\n"
 
 // nativeInstance is one demo in native mode with the traffic it gets.
 type nativeInstance struct {
@@ -93,10 +101,12 @@ func nativeStats(t *testing.T, d *demo) (map[string]*expHist, float64) {
 	return byRoute, sum
 }
 
-// fraction is Prometheus 2.42's histogram_fraction(0, upper, h) on the
-// buckets of explicit: the share of observations at or below upper,
-// interpolated linearly inside the bucket that holds upper.
-func fraction(upper float64, bounds []float64, buckets []uint64) float64 {
+// fraction is histogram_fraction(0, upper, h) on the buckets of explicit:
+// the share of observations at or below upper, interpolated inside the
+// bucket that holds upper. Prometheus 2 interpolates linearly; Prometheus 3
+// (logScale) on a logarithmic scale, where the exponential buckets are of
+// equal width, except in the zero bucket.
+func fraction(upper float64, bounds []float64, buckets []uint64, logScale bool) float64 {
 	var total, below float64
 	for _, c := range buckets {
 		total += float64(c)
@@ -107,12 +117,34 @@ func fraction(upper float64, bounds []float64, buckets []uint64) float64 {
 		switch {
 		case hi <= upper:
 			below += c
+		case lo < upper && logScale && lo > 0:
+			below += c * (math.Log2(upper) - math.Log2(lo)) / (math.Log2(hi) - math.Log2(lo))
 		case lo < upper:
 			below += c * (upper - lo) / (hi - lo)
 		}
 		lo = hi
 	}
 	return below / total
+}
+
+// nativeQuantile is histogram_quantile(q, h) on the buckets of explicit:
+// the demo's own quantile, which interpolates linearly inside a bucket as
+// Prometheus 2 does, or, for Prometheus 3 (logScale), on a logarithmic
+// scale inside a bucket above the zero bucket.
+func nativeQuantile(q float64, bounds []float64, buckets []uint64, logScale bool) float64 {
+	v := quantile(q, bounds, buckets)
+	if !logScale {
+		return v
+	}
+	i, _ := slices.BinarySearch(bounds, v) // the bucket (bounds[i-1], bounds[i]] holds v
+	if i == 0 || i == len(bounds) {
+		return v
+	}
+	lo, hi := bounds[i-1], bounds[i]
+	if lo <= 0 {
+		return v
+	}
+	return math.Exp2(math.Log2(lo) + (math.Log2(hi)-math.Log2(lo))*(v-lo)/(hi-lo))
 }
 
 // TestE2ENativeHistograms runs two semconv instances and one classic
@@ -123,9 +155,16 @@ func fraction(upper float64, bounds []float64, buckets []uint64) float64 {
 // of /slow in the native bucket of its slowest request, and
 // histogram_fraction a latency SLI equal to the one the demo's own buckets
 // give, within a bucket's share of the truth. No classic series are
-// stored.
+// stored. It runs once against each Prometheus version, 2.42 and 3.16.
 func TestE2ENativeHistograms(t *testing.T) {
-	bin := lookTool(t, "prometheus")
+	for _, v := range testsupport.Prometheuses() {
+		t.Run(v.Name, func(t *testing.T) { e2eNativeHistograms(t, v) })
+	}
+}
+
+func e2eNativeHistograms(t *testing.T, v testsupport.Prometheus) {
+	bin := v.Tool(t, "prometheus")
+	logScale := v.Major >= 3 // how histogram_quantile and _fraction interpolate
 	start := time.Now()
 	t.Cleanup(func() { t.Logf("native end-to-end test took %v", time.Since(start).Round(time.Millisecond)) })
 
@@ -144,6 +183,12 @@ func TestE2ENativeHistograms(t *testing.T) {
 	}
 	var cfg strings.Builder
 	cfg.WriteString("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n")
+	var flags []string
+	if v.Major >= 3 {
+		cfg.WriteString(nativeSetting)
+	} else {
+		flags = append(flags, nativeFlag)
+	}
 	fmt.Fprintf(&cfg, "rule_files:\n  - %q\nscrape_configs:\n", rules)
 	targets := 0
 	for naming, ins := range instances {
@@ -157,7 +202,7 @@ func TestE2ENativeHistograms(t *testing.T) {
 			targets++
 		}
 	}
-	prom := startPrometheus(t, bin, cfg.String(), nativeFeature)
+	prom := startPrometheus(t, bin, cfg.String(), flags...)
 
 	c := newClient(t)
 	timer := &slowTimer{base: c.Transport, slowest: map[string]time.Duration{}}
@@ -236,7 +281,7 @@ func TestE2ENativeHistograms(t *testing.T) {
 					p99, slowMS/1000.0, slowest.Seconds()*width, width, slowHist.scale, slowest)
 			}
 			bounds, buckets := slowHist.explicit()
-			if mine := quantile(0.99, bounds, buckets); math.Abs(mine-p99) > 1e-9 {
+			if mine := nativeQuantile(0.99, bounds, buckets, logScale); math.Abs(mine-p99) > 1e-9 {
 				t.Errorf("p99 of /slow: Prometheus %v, the demos' buckets %v", p99, mine)
 			}
 
@@ -248,7 +293,7 @@ func TestE2ENativeHistograms(t *testing.T) {
 			const threshold = 0.3
 			sli := prom.scalar(t, fmt.Sprintf("histogram_fraction(0, %v, sum(%s))", threshold, sel))
 			bounds, buckets = merged[""].explicit()
-			if mine := fraction(threshold, bounds, buckets); math.Abs(mine-sli) > 1e-9 {
+			if mine := fraction(threshold, bounds, buckets, logScale); math.Abs(mine-sli) > 1e-9 {
 				t.Errorf("histogram_fraction(0, %v): Prometheus %v, the demos' buckets %v", threshold, sli, mine)
 			}
 			var straddle float64
@@ -282,37 +327,7 @@ func TestE2ENativeHistograms(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, vars := range []gen.Vars{{Service: "semconv"}, {Service: "semconv", Route: "/slow"}, {}} {
-			queries, err := gen.Queries(gen.Config{Objectives: o, Native: true}, vars)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, q := range queries {
-				if _, err := prom.instant(q.Expr); err != nil {
-					t.Errorf("%+v: %s: %v", vars, q.Source, err)
-					continue
-				}
-				if !q.Panel {
-					continue
-				}
-				if q.Signal == gen.SignalGRPC {
-					if res, _ := prom.instant(q.Expr); len(res) != 0 {
-						t.Errorf("%+v: %s returns data, but the demo has no gRPC server: %v", vars, q.Source, res)
-					}
-					continue
-				}
-				err := prom.poll(30*time.Second, func() (bool, string) {
-					res, err := prom.instant(q.Expr)
-					if err != nil {
-						return false, err.Error()
-					}
-					return len(res) > 0, fmt.Sprintf("%d samples", len(res))
-				})
-				if err != nil {
-					t.Errorf("%+v: %s returns no data: %v\n%s", vars, q.Source, err, q.Expr)
-				}
-			}
-		}
+		checkQueries(t, prom, gen.Config{Objectives: o, Native: true}, gen.Vars{Service: "semconv"}, gen.Vars{Service: "semconv", Route: "/slow"}, gen.Vars{})
 	})
 
 	// The recorded SLI of the global latency objective is what

@@ -113,8 +113,9 @@ type Config struct {
 	// server and client, operations, gRPC): "explicit", buckets at
 	// Boundaries ([views.RED]), or "native", base-2 exponential histograms
 	// sized by Native ([views.Exponential]), which Prometheus scrapes as
-	// native histograms (it needs --enable-feature=native-histograms) and
-	// OTLP pushes as exponential histograms. Boundaries must be nil with
+	// native histograms (Prometheus 3 needs scrape_native_histograms: true
+	// in its configuration, Prometheus 2 --enable-feature=native-histograms)
+	// and OTLP pushes as exponential histograms. Boundaries must be nil with
 	// "native". See docs/native-histograms.md.
 	//
 	// The zero value means OTELRED_HISTOGRAM ("explicit" or "native"),

@@ -462,7 +462,7 @@ func TestResourcePrecedence(t *testing.T) {
 			name: "OTEL_RESOURCE_ATTRIBUTES of commas alone adds nothing",
 			env:  map[string]string{"OTEL_RESOURCE_ATTRIBUTES": ",,,"},
 			want: map[string]string{"service.name": "unknown_service:exporter.test", "telemetry.sdk.language": "go"},
-			size: 4, // service.name and the three telemetry.sdk attributes
+			size: 5, // service.instance.id, service.name and the three telemetry.sdk attributes
 		},
 		{
 			name: "each level of precedence beats the one below",

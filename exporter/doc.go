@@ -51,6 +51,16 @@
 // signal-specific variable (OTEL_EXPORTER_OTLP_METRICS_*) and a generic one
 // are both set, the signal-specific one wins.
 //
+// # Resource
+//
+// [Setup]'s resource names the service (service.name) and this instance of
+// it: service.instance.id is a random UUID drawn at each Setup, unless
+// OTEL_RESOURCE_ATTRIBUTES or [Config.ResourceAttributes] sets one, so that
+// replicas pushing OTLP to one backend keep series of their own
+// (Prometheus 3's OTLP receiver makes it the instance label, and
+// service.name the job). docs/fleets.md has stable ids and the other
+// resource attributes.
+//
 // # Prometheus
 //
 // The Prometheus exporter registers on a private registry unless
@@ -136,7 +146,8 @@
 // duration histograms a base-2 exponential aggregation
 // ([views.Exponential]) instead of explicit buckets. The handler serves
 // them as Prometheus native histograms when the scrape negotiates the
-// protobuf format, as Prometheus does with
+// protobuf format, as Prometheus 3 does with scrape_native_histograms: true
+// in its configuration and Prometheus 2 with
 // --enable-feature=native-histograms; OTLP pushes them as exponential
 // histograms. The text formats carry only their count and sum. See
 // docs/native-histograms.md.

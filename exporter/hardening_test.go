@@ -142,14 +142,7 @@ func TestCollectorFaultsStayBounded(t *testing.T) {
 }
 
 // firstError returns the first error the sink kept.
-func firstError(s *errSink) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.errs) == 0 {
-		return ""
-	}
-	return s.errs[0].Error()
-}
+func firstError(s *errSink) string { return s.First() }
 
 // TestPushResumesWithCumulativeTotals serves N requests while the
 // collector fails in each way, heals it, serves M more, and checks that

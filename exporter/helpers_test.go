@@ -2,21 +2,16 @@ package exporter_test
 
 import (
 	"context"
-	"errors"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/metric"
 
 	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
@@ -109,95 +104,18 @@ func scrape(t *testing.T, h http.Handler, accept string) (string, string) {
 	return rec.Header().Get("Content-Type"), rec.Body.String()
 }
 
-// errSink collects the errors passed to otel.Handle during one test. It
-// counts them all but keeps only the first few, so that it does not grow
-// in the memory tests.
-type errSink struct {
-	mu     sync.Mutex
-	n      int
-	errs   []error
-	notify chan struct{}
-}
-
-const keptErrors = 32
-
-var (
-	currentSink    atomic.Pointer[errSink]
-	installHandler sync.Once
-)
+// errSink collects the errors passed to otel.Handle during one test
+// (testsupport.ErrorSink).
+type errSink struct{ *testsupport.ErrorSink }
 
 // captureErrors routes otel.Handle to a sink for the rest of the test.
-// The global handler is installed once per process and dispatches to the
-// current test's sink: the SDK's default handler delegates for good to the
-// first handler ever set, so installing and "restoring" one per test would
-// leave errors going to a finished test.
-func captureErrors(t testing.TB) *errSink {
-	installHandler.Do(func() {
-		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
-			if s := currentSink.Load(); s != nil {
-				s.add(err)
-				return
-			}
-			log.Print(err) // what the SDK's default handler does
-		}))
-	})
-	s := &errSink{notify: make(chan struct{}, 1), errs: make([]error, 0, keptErrors)}
-	currentSink.Store(s)
-	t.Cleanup(func() { currentSink.CompareAndSwap(s, nil) })
-	return s
-}
+func captureErrors(t testing.TB) *errSink { return &errSink{testsupport.CaptureErrors(t)} }
 
-func (s *errSink) add(err error) {
-	s.mu.Lock()
-	s.n++
-	if len(s.errs) < keptErrors {
-		s.errs = append(s.errs, err)
-	}
-	s.mu.Unlock()
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-}
-
-func (s *errSink) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
-}
+func (s *errSink) count() int { return s.Count() }
 
 // wrapping returns the texts of the errors kept that wrap sentinel, and
 // the number of the others.
-func (s *errSink) wrapping(sentinel error) (texts []string, others int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range s.errs {
-		if errors.Is(e, sentinel) {
-			texts = append(texts, e.Error())
-		}
-	}
-	return texts, s.n - len(texts)
-}
-
-func (s *errSink) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var b strings.Builder
-	for _, e := range s.errs {
-		b.WriteString(e.Error())
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
+func (s *errSink) wrapping(sentinel error) (texts []string, others int) { return s.Wrapping(sentinel) }
 
 // waitFor waits until at least n errors have arrived, or ctx ends.
-func (s *errSink) waitFor(ctx context.Context, n int) bool {
-	for s.count() < n {
-		select {
-		case <-s.notify:
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return true
-}
+func (s *errSink) waitFor(ctx context.Context, n int) bool { return s.WaitFor(ctx, n) }

@@ -18,7 +18,8 @@ import (
 )
 
 // prometheusNativeAccept is the Accept header of a Prometheus 2.42 scrape
-// with --enable-feature=native-histograms: protobuf first.
+// with --enable-feature=native-histograms: protobuf first, as Prometheus 3
+// asks too with scrape_native_histograms: true.
 const prometheusNativeAccept = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited," +
 	"application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75," +
 	"text/plain;version=0.0.4;q=0.5,*/*;q=0.1"

@@ -54,13 +54,20 @@ type Provider struct {
 // MeterProvider; pass the Provider to otelred.WithMeterProvider, or call
 // otel.SetMeterProvider yourself.
 //
-// The resource has, from lowest to highest precedence:
-// service.name "unknown_service:<executable>", the telemetry.sdk.*
-// attributes, OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, then
+// The resource has, from lowest to highest precedence: a
+// service.instance.id that is a random UUID drawn at each call, so that
+// the replicas of a service pushing OTLP are told apart (Prometheus's OTLP
+// receiver makes it the instance label); service.name
+// "unknown_service:<executable>", the telemetry.sdk.* attributes,
+// OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, then
 // cfg.ResourceAttributes and cfg.ServiceName. Empty entries of
 // OTEL_RESOURCE_ATTRIBUTES (as a trailing comma makes) are skipped; a
 // malformed entry, or a key or value of invalid UTF-8 in either variable,
-// is an error wrapping [ErrInvalidConfig] that names the variable.
+// is an error wrapping [ErrInvalidConfig] that names the variable. Setup
+// detects nothing else (no host.name, service.version, service.namespace
+// or deployment.environment.name): set those, or a stable
+// service.instance.id such as a UUID of the pod's name, in
+// OTEL_RESOURCE_ATTRIBUTES or cfg.ResourceAttributes (see docs/fleets.md).
 //
 // opts are passed to sdkmetric.NewMeterProvider after Setup's own, for
 // example more views (views.Otelhttp for a service that also uses otelhttp)
@@ -218,6 +225,7 @@ func (c Config) resource(ctx context.Context) (*resource.Resource, error) {
 		attrs = append(attrs, attribute.String("service.name", c.ServiceName))
 	}
 	res, err := resource.New(ctx,
+		resource.WithDetectors(instanceID),
 		resource.WithDetectors(resource.StringDetector("", "service.name", unknownService)),
 		resource.WithTelemetrySDK(),
 		resource.WithAttributes(attrs...))

@@ -46,7 +46,8 @@ const (
 // more than maxSize buckets; so its buckets' relative width is fixed
 // (about 4.4% at scale 4, 9% at scale 3), wherever the durations lie. The
 // Prometheus exporter serves such a histogram as a Prometheus native
-// histogram when the scrape negotiates the protobuf format (Prometheus with
+// histogram when the scrape negotiates the protobuf format (Prometheus 3
+// with scrape_native_histograms: true, Prometheus 2 with
 // --enable-feature=native-histograms), at a scale of at most 8, the
 // highest a native histogram has; OTLP pushes it as an
 // ExponentialHistogram. The text formats carry only its _count and _sum

@@ -62,7 +62,7 @@ func checkDashboard(t *testing.T, d *dashboard.Dashboard) {
 	for _, v := range d.Templating.List {
 		vars[v.Name] = true
 	}
-	for _, want := range []string{"datasource", "service", "route"} {
+	for _, want := range []string{"datasource", "service", "route", "instance"} {
 		if !vars[want] {
 			t.Errorf("no %q variable", want)
 		}

@@ -22,8 +22,10 @@
 // threshold that is not one of the boundaries is an error.
 //
 // With -native, the rules and the dashboard read native histograms
-// (exporter.Config.Histogram "native", scraped by a Prometheus with
-// --enable-feature=native-histograms) with histogram_count,
+// (exporter.Config.Histogram "native", scraped by Prometheus 3 with
+// scrape_native_histograms: true or Prometheus 2 with
+// --enable-feature=native-histograms, or pushed over OTLP to Prometheus
+// 3) with histogram_count,
 // histogram_quantile and histogram_fraction; there are no boundaries. As
 // promtool 2.42 cannot write native histograms in a test's input series,
 // the unit tests check the alerts on the SLIs the recording rules would

@@ -33,23 +33,26 @@ func SettleGoroutines(n int) int {
 	}
 }
 
-// Promtool lints a text exposition with promtool check metrics: any output
-// or a failed run is a test error. When promtool is not installed the lint
-// is skipped with a log line, unless [RequirePrometheus] is "1", which makes
-// it a failure.
+// Promtool lints a text exposition with promtool check metrics, with the
+// promtool of every version of [Prometheuses]: any output or a failed run
+// is a test error. A version whose promtool is not installed is skipped
+// with a log line, unless [RequirePrometheus] is "1", which makes it a
+// failure.
 func Promtool(t testing.TB, body string) {
 	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv(RequirePrometheus) == "1" {
-			t.Fatalf("promtool not found (%v), and %s=1 requires it: apt-get install -y prometheus", err, RequirePrometheus)
+	for _, p := range Prometheuses() {
+		path, err := p.find("promtool")
+		if err != nil {
+			if os.Getenv(RequirePrometheus) == "1" {
+				t.Fatalf("%v, and %s=1 requires it: %s", err, RequirePrometheus, p.hint)
+			}
+			t.Logf("%v: the scrape is not linted by it (%s)", err, p.hint)
+			continue
 		}
-		t.Log("promtool not installed: the scrape is not linted (apt-get install -y prometheus)")
-		return
-	}
-	cmd := exec.Command(path, "check", "metrics")
-	cmd.Stdin = strings.NewReader(body)
-	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
-		t.Errorf("promtool check metrics: %v\n%s", err, out)
+		cmd := exec.Command(path, "check", "metrics")
+		cmd.Stdin = strings.NewReader(body)
+		if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+			t.Errorf("promtool check metrics (%s): %v\n%s", p.Name, err, out)
+		}
 	}
 }

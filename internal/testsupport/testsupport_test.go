@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -20,6 +21,7 @@ import (
 type recorder struct {
 	testing.TB
 	errors []string
+	skips  []string
 }
 
 func (r *recorder) Helper() {}
@@ -33,18 +35,24 @@ func (r *recorder) Fatalf(format string, args ...any) {
 	runtime.Goexit()
 }
 
+func (r *recorder) Skipf(format string, args ...any) {
+	r.skips = append(r.skips, fmt.Sprintf(format, args...))
+	runtime.Goexit()
+}
+
 func (r *recorder) Log(...any) {}
 
+func (r *recorder) Logf(string, ...any) {}
+
 func TestPromtool(t *testing.T) {
-	if _, err := exec.LookPath("promtool"); err != nil {
-		if os.Getenv(testsupport.RequirePrometheus) == "1" {
-			t.Fatalf("promtool not found (%v), and %s=1", err, testsupport.RequirePrometheus)
-		}
-		t.Skip("promtool not installed (apt-get install -y prometheus)")
+	// Every version's promtool lints the body.
+	versions := testsupport.Prometheuses()
+	for _, p := range versions {
+		p.Tool(t, "promtool")
 	}
 	for _, tc := range []struct {
 		name, body string
-		complaints int
+		complaints int // by each version
 	}{
 		{"a clean exposition passes", "# HELP jobs_total Jobs.\n# TYPE jobs_total counter\njobs_total 3\n", 0},
 		{"a counter without _total is reported", "# HELP jobs Jobs.\n# TYPE jobs counter\njobs 3\n", 1},
@@ -52,8 +60,8 @@ func TestPromtool(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &recorder{TB: t}
 			testsupport.Promtool(r, tc.body)
-			if len(r.errors) != tc.complaints {
-				t.Errorf("%d complaints, want %d: %q", len(r.errors), tc.complaints, r.errors)
+			if len(r.errors) != tc.complaints*len(versions) {
+				t.Errorf("%d complaints, want %d from each of %d versions: %q", len(r.errors), tc.complaints, len(versions), r.errors)
 			}
 		})
 	}
@@ -61,6 +69,7 @@ func TestPromtool(t *testing.T) {
 
 func TestPromtoolMissing(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
+	t.Setenv(testsupport.Prometheus3Dir, t.TempDir())
 	for _, tc := range []struct {
 		name, require string
 		complaints    int
@@ -81,6 +90,74 @@ func TestPromtoolMissing(t *testing.T) {
 				t.Errorf("%d complaints, want %d: %q", len(r.errors), tc.complaints, r.errors)
 			}
 		})
+	}
+}
+
+// fakeTool writes an executable name in dir that prints version as
+// prometheus --version does.
+func fakeTool(t *testing.T, dir, name, version string) {
+	t.Helper()
+	script := "#!/bin/sh\necho '" + name + ", version " + version + " (branch: , revision: unknown)'\n"
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPrometheusTool checks that each version finds its own binaries and
+// refuses those of the other major version, skipping the test, or failing
+// it when Prometheus is required.
+func TestPrometheusTool(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		p        func() testsupport.Prometheus
+		onPath   string // the version of the prometheus on the PATH; "-" for none
+		inDir    string // the version in OTELRED_PROMETHEUS3_DIR; "-" for none
+		found    bool
+		complain string // what the skip or failure says
+	}{
+		{"Prometheus 2 from the PATH", testsupport.Prometheus2, "2.42.0+ds", "-", true, ""},
+		{"not a Prometheus 3 on the PATH for Prometheus 2", testsupport.Prometheus2, "3.16.0", "-", false, `version "3.16.0", not 2.x`},
+		{"not a go install build on the PATH for Prometheus 2", testsupport.Prometheus2, "", "-", false, `version "", not 2.x`},
+		{"Prometheus 3 from its directory, built with go install", testsupport.Prometheus3, "-", "", true, ""},
+		{"Prometheus 3 from its directory, a release", testsupport.Prometheus3, "-", "3.16.0", true, ""},
+		{"not a Prometheus 2 in the Prometheus 3 directory", testsupport.Prometheus3, "2.42.0+ds", "2.42.0+ds", false, `version "2.42.0+ds", not 3.x`},
+		{"no Prometheus 3 in its directory", testsupport.Prometheus3, "3.16.0", "-", false, "prometheus of prometheus3 not found"},
+	} {
+		for _, require := range []string{"", "1"} {
+			t.Run(fmt.Sprintf("%s/require=%q", tc.name, require), func(t *testing.T) {
+				path, dir := t.TempDir(), t.TempDir()
+				if tc.onPath != "-" {
+					fakeTool(t, path, "prometheus", tc.onPath)
+				}
+				if tc.inDir != "-" {
+					fakeTool(t, dir, "prometheus", tc.inDir)
+				}
+				t.Setenv("PATH", path)
+				t.Setenv(testsupport.Prometheus3Dir, dir)
+				t.Setenv(testsupport.RequirePrometheus, require)
+				r := &recorder{TB: t}
+				var got string
+				done := make(chan struct{})
+				go func() { // Fatalf and Skipf end the goroutine
+					defer close(done)
+					got = tc.p().Tool(r, "prometheus")
+				}()
+				<-done
+				if tc.found {
+					if got == "" || len(r.errors)+len(r.skips) != 0 {
+						t.Errorf("Tool = %q, errors %q, skips %q; want the binary", got, r.errors, r.skips)
+					}
+					return
+				}
+				complaints := r.skips
+				if require == "1" {
+					complaints = r.errors
+				}
+				if got != "" || len(complaints) != 1 || !strings.Contains(complaints[0], tc.complain) || len(r.errors)+len(r.skips) != 1 {
+					t.Errorf("Tool = %q, errors %q, skips %q; want one %s saying %q", got, r.errors, r.skips, map[string]string{"": "skip", "1": "failure"}[require], tc.complain)
+				}
+			})
+		}
 	}
 }
 

@@ -161,6 +161,7 @@ type reduceOptions struct {
 const (
 	varService      = "$service"
 	varRoute        = "$route"
+	varInstance     = "$instance"
 	varRateInterval = "$__rate_interval"
 )
 
@@ -168,15 +169,16 @@ var prometheusDS = dsRef{Type: "prometheus", UID: "${datasource}"}
 
 // Dashboard returns a Grafana dashboard for c, as indented JSON: a RED row
 // for the HTTP server (request rate, error ratio, and p50, p90 and p99
-// durations per route); RED rows for the HTTP client (per server address),
+// durations per route); a fleet row (the busiest, most failing and slowest
+// instances of each service, from the fleet's recording rules); RED rows for the HTTP client (per server address),
 // the operations (per operation name) and the gRPC server (per method),
 // each with rate, error ratio and p50 and p99 durations; a saturation row
 // (in-flight requests, operations and gRPC calls, and the Go runtime's
 // goroutines, memory and heap allocation rate); and, if c has objectives,
 // an SLO row (the SLIs and the error budget left over the SLO window, and
-// the burn rates), with variables for the data source, the service and the
-// route (which only the HTTP server's panels use). The output is
-// deterministic.
+// the burn rates), with variables for the data source, the service, the
+// route (which only the HTTP server's panels use) and the instance (which
+// only the fleet row uses). The output is deterministic.
 func Dashboard(c Config) ([]byte, error) {
 	m, err := c.plan()
 	if err != nil {
@@ -232,6 +234,7 @@ func (m *plan) dashboard() dashboardJSON {
 				Query:       "label_values(" + routeSel + ", " + m.n.route + ")", Definition: "label_values(" + routeSel + ", " + m.n.route + ")",
 				Datasource: &prometheusDS, Refresh: 2, Sort: 1, Multi: true, IncludeAll: true, AllValue: ".*",
 			},
+			m.fleetVariable(),
 		}},
 		Annotations: annotationSet{List: []any{}},
 	}
@@ -260,6 +263,7 @@ func (m *plan) dashboard() dashboardJSON {
 	}
 	durationDesc += " " + m.routesNote()
 	l.timeseries(8, "Duration p50, p90, p99", durationDesc, "s", qs...)
+	m.fleetRow(l)
 
 	l.signal = SignalClient
 	m.signalRow(l, m.client, "HTTP client: rate, errors, duration", "Client",

@@ -10,13 +10,19 @@
 //
 // # Rules
 //
-// [Rules] writes six groups:
+// [Rules] writes seven groups:
 //
 //   - otelred_red: per service and route, the request rate
 //     (otelred:http_requests:rate5m), the error ratio
 //     (otelred:http_errors:ratio_rate5m) and the 50th, 90th and 99th
 //     percentile durations (otelred:http_request_duration_seconds:p99_rate5m
 //     and its siblings).
+//   - otelred_fleet: the same request rate, error ratio and p99 per service
+//     and instance, every route summed
+//     (otelred_instance:http_requests:rate5m,
+//     otelred_instance:http_errors:ratio_rate5m,
+//     otelred_instance:http_request_duration_seconds:p99_rate5m): one
+//     series of each per replica, for the dashboard's fleet row.
 //   - otelred_http_client, otelred_operations and otelred_grpc_server: the
 //     same RED for the service's outbound HTTP calls, per server address
 //     (otelred:http_client_requests:rate5m,
@@ -130,7 +136,8 @@ type Config struct {
 
 	// Native says the duration histograms are native histograms
 	// (exporter.Config.Histogram "native", views.Exponential), as
-	// Prometheus stores them with --enable-feature=native-histograms: the
+	// Prometheus 3 scrapes them with scrape_native_histograms: true, and
+	// Prometheus 2 with --enable-feature=native-histograms: the
 	// rules and the dashboard read them with histogram_count,
 	// histogram_quantile and histogram_fraction, and Boundaries is not
 	// used (a latency threshold need not be a boundary). [Tests] cannot

@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
@@ -36,25 +37,36 @@ func exampleConfig(t *testing.T) Config {
 	return Config{Objectives: o}
 }
 
-// promtool returns the path of promtool, or skips the test when it is not
-// installed, unless OTELRED_REQUIRE_PROMETHEUS=1.
-func promtool(t *testing.T) string {
+// promtoolBin is the promtool of one Prometheus version.
+type promtoolBin struct{ name, path string }
+
+// promtools returns the promtool of every Prometheus version the tests run
+// against (testsupport.Prometheuses): 2.42 and 3.16. A missing one skips
+// the test, or fails it when OTELRED_REQUIRE_PROMETHEUS=1.
+func promtools(t *testing.T) []promtoolBin {
 	t.Helper()
-	p, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("OTELRED_REQUIRE_PROMETHEUS") == "1" {
-			t.Fatalf("promtool not found, and OTELRED_REQUIRE_PROMETHEUS=1: %v", err)
-		}
-		t.Skip("promtool not found (apt-get install prometheus); set OTELRED_REQUIRE_PROMETHEUS=1 to make this a failure")
+	var bins []promtoolBin
+	for _, p := range testsupport.Prometheuses() {
+		bins = append(bins, promtoolBin{p.Name, p.Tool(t, "promtool")})
 	}
-	return p
+	return bins
 }
 
+// runPromtool runs the promtool of every Prometheus version with args, and
+// returns their output, each after the version's name, with an error if
+// any of them failed.
 func runPromtool(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(promtool(t), args...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	var out strings.Builder
+	var errs []error
+	for _, p := range promtools(t) {
+		b, err := exec.Command(p.path, args...).CombinedOutput()
+		fmt.Fprintf(&out, "%s:\n%s", p.name, b)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p.name, err))
+		}
+	}
+	return out.String(), errors.Join(errs...)
 }
 
 // variants are configurations that exercise each naming choice.
@@ -125,8 +137,8 @@ func TestCommittedRulesPassPromtool(t *testing.T) {
 			})
 			continue
 		}
-		if filepath.Base(f) == "prometheus.yml" {
-			continue // the Prometheus configuration, not a rules file
+		if strings.HasPrefix(filepath.Base(f), "prometheus") {
+			continue // a Prometheus configuration, not a rules file
 		}
 		t.Run("check rules "+filepath.Base(f), func(t *testing.T) {
 			if out, err := runPromtool(t, "check", "rules", "--lint-fatal", f); err != nil {
@@ -139,7 +151,7 @@ func TestCommittedRulesPassPromtool(t *testing.T) {
 // TestGeneratedRulesPassPromtool lints the rules of every variant, explicit
 // and native, and runs their unit tests.
 func TestGeneratedRulesPassPromtool(t *testing.T) {
-	promtool(t)
+	promtools(t)
 	for _, v := range slices.Concat(variants(t), nativeVariants(t)) {
 		t.Run(fmt.Sprintf("%s/native=%v", v.name, v.c.Native), func(t *testing.T) {
 			t.Parallel()
@@ -157,7 +169,7 @@ func TestGeneratedRulesPassPromtool(t *testing.T) {
 // The unit tests must fail when an alert's threshold is off by 10% either
 // way: otherwise they would pass for any threshold.
 func TestPromtoolTestsCatchWrongThresholds(t *testing.T) {
-	promtool(t)
+	bins := promtools(t)
 	factorRE := regexp.MustCompile(`> \(([0-9.]+) \* `)
 	for _, tc := range []struct {
 		name  string
@@ -185,14 +197,17 @@ func TestPromtoolTestsCatchWrongThresholds(t *testing.T) {
 				if err := os.WriteFile(rules, []byte(bad), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				out, err := runPromtool(t, "test", "rules", tests)
-				if err == nil {
-					t.Fatalf("promtool test rules passed with thresholds scaled by %v", tc.scale)
-				}
-				// Every burn-rate scenario of that kind must fail: 4 window
-				// pairs for each of the 3 objectives.
-				if n := strings.Count(out, "name: ") - strings.Count(out, "name: "+"requests that matched"); n < 12 || !strings.Contains(out, tc.want) {
-					t.Fatalf("%d failed scenarios, want 12 or more that %s:\n%s", n, tc.want, out)
+				for _, p := range bins {
+					b, err := exec.Command(p.path, "test", "rules", tests).CombinedOutput()
+					out := string(b)
+					if err == nil {
+						t.Fatalf("%s: promtool test rules passed with thresholds scaled by %v", p.name, tc.scale)
+					}
+					// Every burn-rate scenario of that kind must fail: 4
+					// window pairs for each of the 3 objectives.
+					if n := strings.Count(out, "name: ") - strings.Count(out, "name: "+"requests that matched"); n < 12 || !strings.Contains(out, tc.want) {
+						t.Fatalf("%s: %d failed scenarios, want 12 or more that %s:\n%s", p.name, n, tc.want, out)
+					}
 				}
 			})
 		}
@@ -276,20 +291,21 @@ func TestQueries(t *testing.T) {
 			t.Errorf("%s: $service not substituted: %s", q.Source, q.Expr)
 		}
 	}
-	// 5 RED rules, 3 for each of the client, the operations and gRPC, 7
-	// windows for 3 objectives, 2 alerts for each.
-	if want := 5 + 3*3 + 7*3 + 2*3; rules != want {
+	// 5 RED rules, 3 for the fleet, 3 for each of the client, the
+	// operations and gRPC, 7 windows for 3 objectives, 2 alerts for each.
+	if want := 5 + 3 + 3*3 + 7*3 + 2*3; rules != want {
 		t.Errorf("%d rule expressions, want %d", rules, want)
 	}
-	// Rate, errors, 3 percentiles, in-flight, 3 SLIs, 3 budgets, 4 burn
-	// rates for availability and 8 for latency; rate, errors and 2
-	// percentiles for each of the client, the operations and gRPC, and
-	// in-flight for the last two; goroutines, memory (2) and allocations.
-	if want := 1 + 1 + 3 + 1 + 3 + 3 + 4 + 8 + 4*3 + 2 + 4; panels != want {
+	// Rate, errors, 3 percentiles, the fleet's 3, in-flight, 3 SLIs, 3
+	// budgets, 4 burn rates for availability and 8 for latency; rate,
+	// errors and 2 percentiles for each of the client, the operations and
+	// gRPC, and in-flight for the last two; goroutines, memory (2) and
+	// allocations.
+	if want := 1 + 1 + 3 + 3 + 1 + 3 + 3 + 4 + 8 + 4*3 + 2 + 4; panels != want {
 		t.Errorf("%d panel expressions, want %d", panels, want)
 	}
 	wantSignals := map[string]int{
-		SignalServer:    5 + 7*3 + 2*3 + 1 + 1 + 3 + 1 + 3 + 3 + 4 + 8,
+		SignalServer:    5 + 3 + 7*3 + 2*3 + 1 + 1 + 3 + 3 + 1 + 3 + 3 + 4 + 8,
 		SignalClient:    3 + 4,
 		SignalOperation: 3 + 4 + 1,
 		SignalGRPC:      3 + 4 + 1,
@@ -317,11 +333,12 @@ func TestQueries(t *testing.T) {
 		t.Errorf("request rate panel:\n got %s\nwant %s", rate, want)
 	}
 	for source, want := range map[string]string{
-		"Client rate":          `sum by (job, server_address) (rate(http_client_request_duration_seconds_count{job=~"example"}[1m]))`,
-		"Operation rate":       `sum by (job, operation_name) (rate(operation_duration_seconds_count{job=~"example"}[1m]))`,
-		"gRPC rate":            `sum by (job, rpc_method) (rate(rpc_server_call_duration_seconds_count{job=~"example"}[1m]))`,
-		"gRPC calls in flight": `sum by (job, rpc_method) (rpc_server_active_calls{job=~"example"})`,
-		"Goroutines":           `sum by (job, instance) (go_goroutines{job=~"example"})`,
+		"Client rate":                    `sum by (job, server_address) (rate(http_client_request_duration_seconds_count{job=~"example"}[1m]))`,
+		"Operation rate":                 `sum by (job, operation_name) (rate(operation_duration_seconds_count{job=~"example"}[1m]))`,
+		"gRPC rate":                      `sum by (job, rpc_method) (rate(rpc_server_call_duration_seconds_count{job=~"example"}[1m]))`,
+		"gRPC calls in flight":           `sum by (job, rpc_method) (rpc_server_active_calls{job=~"example"})`,
+		"Goroutines":                     `sum by (job, instance) (go_goroutines{job=~"example"})`,
+		"Instances with the most errors": `topk by (job) (5, otelred_instance:http_errors:ratio_rate5m{job=~"example", instance=~".*"})`,
 	} {
 		var got []string
 		for _, q := range qs {
@@ -377,7 +394,7 @@ func TestWarnings(t *testing.T) {
 // Every dashboard query, variables substituted, must be valid PromQL:
 // promtool parses each as the expression of a recording rule.
 func TestDashboardQueriesParse(t *testing.T) {
-	promtool(t)
+	promtools(t)
 	for _, v := range variants(t) {
 		t.Run(v.name, func(t *testing.T) {
 			qs, err := Queries(v.c, Vars{Service: "checkout", Route: "/users/{id}"})

@@ -29,7 +29,7 @@ func nativeVariants(t *testing.T) []struct {
 // TestNativeRulesPassPromtoolLint lints the rules of every variant in
 // native mode, and checks that every dashboard query parses.
 func TestNativeRulesPassPromtoolLint(t *testing.T) {
-	promtool(t)
+	promtools(t)
 	for _, v := range nativeVariants(t) {
 		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()

@@ -37,6 +37,10 @@ type Vars struct {
 	//
 	// The zero value means every route.
 	Route string
+	// Instance is the value of $instance, matched exactly.
+	//
+	// The zero value means every instance.
+	Instance string
 	// RateInterval is the value of $__rate_interval, which Grafana sets to
 	// at least four scrape intervals.
 	//
@@ -72,6 +76,7 @@ func Queries(c Config, v Vars) ([]Query, error) {
 	rep := strings.NewReplacer(
 		varService, regexValue(v.Service),
 		varRoute, regexValue(v.Route),
+		varInstance, regexValue(v.Instance),
 		varRateInterval, or(v.RateInterval, "1m"),
 	)
 	for _, p := range m.dashboard().Panels {

@@ -88,7 +88,7 @@ func (m *plan) rules() ruleFile {
 			Expr:   m.quantile(q, red, sm, "5m"),
 		})
 	}
-	f := ruleFile{Groups: []ruleGroup{g}}
+	f := ruleFile{Groups: []ruleGroup{g, m.fleetRules()}}
 	for _, sn := range []signalNames{m.client, m.ops, m.grpc} {
 		f.Groups = append(f.Groups, m.signalRules(sn))
 	}
