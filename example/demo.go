@@ -16,7 +16,6 @@ import (
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/otelenv"
@@ -67,31 +66,21 @@ type options struct {
 }
 
 // objectivesFile holds the service level objectives: the one file that
-// decides the histogram's boundaries here and, through redgen, the rules,
-// alerts and dashboard.
+// decides the histogram's boundaries here (exporter.Config.Objectives,
+// unless OTELRED_OBJECTIVES names another file) and, through redgen, the
+// rules, alerts and dashboard. It is embedded, so that the demo runs from
+// any directory.
 //
 //go:embed slo.yaml
 var objectivesFile []byte
 
 // objectives decodes slo.yaml.
 func objectives() (views.Objectives, error) {
-	var o views.Objectives
-	if err := yaml.Unmarshal(objectivesFile, &o); err != nil {
+	o, err := views.ParseObjectives(objectivesFile)
+	if err != nil {
 		return o, fmt.Errorf("slo.yaml: %w", err)
 	}
-	return o, o.Validate()
-}
-
-// histogramBoundaries returns the bucket boundaries, in seconds, of the
-// demo's duration histogram, handed to exporter.Setup as Config.Boundaries:
-// the profile's defaults plus every latency threshold of slo.yaml, each one
-// exactly, so the latency SLIs of the generated rules read one bucket.
-func histogramBoundaries(p otelred.Profile) ([]float64, error) {
-	o, err := objectives()
-	if err != nil {
-		return nil, err
-	}
-	return o.Boundaries(views.Default(p))
+	return o, nil
 }
 
 // demo is the example service, wired and listening, not yet serving.
@@ -198,20 +187,22 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 	if err != nil {
 		return nil, err
 	}
+	// Setup derives the boundaries from the objectives: the profile's
+	// defaults plus every latency threshold of slo.yaml, each one exactly,
+	// so that the latency SLIs of the generated rules read one bucket.
 	// Native histograms need no boundaries: each series has its own.
-	if cfg.Boundaries == nil && cfg.Histogram != "native" {
-		b, err := histogramBoundaries(d.profile)
+	if cfg.ObjectivesFile == "" && cfg.Objectives == nil {
+		o, err := objectives()
 		if err != nil {
 			return nil, err
 		}
-		cfg.Boundaries = b
+		cfg.Objectives = &o
 	}
 	d.native = cfg.Histogram == "native"
 	d.exporters = cfg.Exporters
 	if len(d.exporters) == 0 {
 		d.exporters = []string{"prometheus"}
 	}
-	d.boundaries = cfg.Boundaries
 
 	var extra []sdkmetric.Option
 	if d.opts.load || d.opts.stats {
@@ -223,6 +214,7 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 		return nil, err
 	}
 	d.provider = p
+	d.boundaries = p.Boundaries(d.profile)
 	defer func() {
 		if err != nil {
 			_ = d.shutdownProvider()

@@ -89,6 +89,8 @@ Environment:
   OTEL_SERVICE_NAME       the service's name (default "example")
   OTELRED_HISTOGRAM       explicit or native, when -histogram is not given (default explicit)
   OTELRED_CARDINALITY_LIMIT  attribute sets per instrument before the overflow series (default 1000)
+  OTELRED_OBJECTIVES      objectives file (YAML or JSON) whose latency thresholds become buckets,
+                          instead of the embedded slo.yaml
 
 SIGINT or SIGTERM shuts down gracefully and flushes the last push.
 `

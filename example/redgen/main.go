@@ -35,7 +35,6 @@ package main
 //go:generate go run . -config ../slo.yaml -native -rules ../prometheus/rules-native.yml -tests ../prometheus/rules-native_test.yml -dashboard ../grafana/testdata/red-dashboard-native.json
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,8 +43,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/otelred/otelred/example/redgen/gen"
 	"github.com/otelred/otelred/otelred"
@@ -169,20 +166,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// readObjectives decodes a YAML or JSON objectives file, rejecting unknown
-// fields.
+// readObjectives decodes a YAML or JSON objectives file, as
+// exporter.Config's ObjectivesFile is read (views.ParseObjectives).
 func readObjectives(path string) (views.Objectives, error) {
-	var o views.Objectives
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return o, err
+		return views.Objectives{}, err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&o); err != nil && !errors.Is(err, io.EOF) {
-		return o, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := o.Validate(); err != nil {
+	o, err := views.ParseObjectives(data)
+	if err != nil {
 		return o, fmt.Errorf("%s: %w", path, err)
 	}
 	return o, nil
