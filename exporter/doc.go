@@ -108,7 +108,9 @@
 // [OTLP.Timeout]; its error goes to otel.Handle; memory does not grow with
 // failed exports, and with cumulative temporality (the default) the next
 // export that succeeds carries the totals. [Provider.Shutdown] flushes a
-// last export, within its context's deadline.
+// last export, within its context's deadline and OTLP.Timeout; when that
+// push fails, its error wraps [ErrLastPushFailed] and says what was lost:
+// the measurements since the last push that succeeded, and when that was.
 //
 // # Buckets and objectives
 //

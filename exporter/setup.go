@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	otelruntime "go.opentelemetry.io/contrib/instrumentation/runtime"
@@ -38,6 +39,9 @@ type Provider struct {
 	debug  *redpage.Handler // nil without a cumulative reader to read
 	limit  int
 	bounds map[otelred.Profile][]float64 // nil with native histograms
+
+	shutdown    sync.Once
+	shutdownErr error
 }
 
 // Setup builds, in one call, a MeterProvider with otelred's RED views (the
@@ -222,9 +226,27 @@ func (p *Provider) Addr() net.Addr { return p.exp.Addr() }
 // Shutdown flushes the last push of every push exporter, stops every
 // reader and closes the standalone listener, and returns all their errors
 // joined. ctx bounds the whole of it: with a collector that does not
-// answer, Shutdown returns when ctx ends, with the export's error.
+// answer, Shutdown returns when ctx ends (or the export's
+// [OTLP.Timeout] does, if sooner), with the export's error. When the last
+// OTLP push fails, the error wraps [ErrLastPushFailed] and says what was
+// lost: the measurements since the last push that succeeded, with its
+// time, or since Setup when none did. Calls after the first return the
+// first one's result.
 func (p *Provider) Shutdown(ctx context.Context) error {
-	return errors.Join(p.MeterProvider.Shutdown(ctx), p.exp.Shutdown(ctx))
+	p.shutdown.Do(func() {
+		var mark int
+		if p.exp.push != nil {
+			mark = p.exp.push.count()
+		}
+		err := p.MeterProvider.Shutdown(ctx)
+		if err != nil && p.exp.push != nil {
+			if lost := p.exp.push.lost(mark, err); lost != nil {
+				err = lost
+			}
+		}
+		p.shutdownErr = errors.Join(err, p.exp.Shutdown(ctx))
+	})
+	return p.shutdownErr
 }
 
 // resource builds the resource: defaults, then the environment, then c.
