@@ -98,7 +98,7 @@ var storyWant = map[otelred.Profile]map[string]uint64{
 		`http_request_method="GET",http_response_status_code="200",http_route="/users/{id}",network_protocol_version="1.1",url_scheme="http"`:            5,
 		`http_request_method="GET",http_response_status_code="404",http_route="/users/{id}",network_protocol_version="1.1",url_scheme="http"`:            1,
 		`error_type="500",http_request_method="GET",http_response_status_code="500",http_route="/fail",network_protocol_version="1.1",url_scheme="http"`: 2,
-		`http_request_method="GET",http_response_status_code="404",http_route="unmatched",network_protocol_version="1.1",url_scheme="http"`:              1,
+		`http_request_method="GET",http_response_status_code="404",network_protocol_version="1.1",url_scheme="http"`:                                     1,
 	},
 	otelred.Classic: {
 		`method="GET",path="/users/{id}",service="shop",status_code="200"`: 5,
@@ -674,10 +674,10 @@ var mixed = [...]struct {
 	{"GET", "/users/%d", `http_request_method="GET",http_response_status_code="200",http_route="/users/{id}",network_protocol_version="1.1",url_scheme="http"`},
 	{"GET", "/users/0", `http_request_method="GET",http_response_status_code="404",http_route="/users/{id}",network_protocol_version="1.1",url_scheme="http"`},
 	{"GET", "/fail", `error_type="500",http_request_method="GET",http_response_status_code="500",http_route="/fail",network_protocol_version="1.1",url_scheme="http"`},
-	{"GET", "/no/such/%d", `http_request_method="GET",http_response_status_code="404",http_route="unmatched",network_protocol_version="1.1",url_scheme="http"`},
-	{"DELETE", "/users/%d", `http_request_method="DELETE",http_response_status_code="405",http_route="unmatched",network_protocol_version="1.1",url_scheme="http"`},
+	{"GET", "/no/such/%d", `http_request_method="GET",http_response_status_code="404",network_protocol_version="1.1",url_scheme="http"`},
+	{"DELETE", "/users/%d", `http_request_method="DELETE",http_response_status_code="405",network_protocol_version="1.1",url_scheme="http"`},
 	{"HEAD", "/users/%d", `http_request_method="HEAD",http_response_status_code="200",http_route="/users/{id}",network_protocol_version="1.1",url_scheme="http"`},
-	{"POST", "/fail", `http_request_method="POST",http_response_status_code="405",http_route="unmatched",network_protocol_version="1.1",url_scheme="http"`},
+	{"POST", "/fail", `http_request_method="POST",http_response_status_code="405",network_protocol_version="1.1",url_scheme="http"`},
 }
 
 // sendMixed sends request kind k of the mix, with id in its path.

@@ -228,3 +228,70 @@ func TestDebugPageShowsNamesAsText(t *testing.T) {
 		t.Logf("the DOM:\n%s", dom)
 	}
 }
+
+// TestDebugPageNotesUnmatchedAndOverflow serves, in each profile, through
+// exporter.Setup with a cardinality limit of 2, a request that matches no
+// route and three routes, the last two past the limit, and checks in
+// Chromium that the page says what the two rows that are not routes hold:
+// the requests that matched no route ("(no route)" in Semconv, which
+// records no http.route for them) and the overflow past the cardinality
+// limit, with the options that raise it.
+func TestDebugPageNotesUnmatchedAndOverflow(t *testing.T) {
+	bin := chromium(t)
+	t.Setenv("OTEL_METRICS_EXPORTER", "")
+	for _, tc := range []struct {
+		naming, none, shown string // the row of no route, as named and as shown
+	}{
+		{"semconv", "", "(no route)"},
+		{"classic", otelred.Unmatched, otelred.Unmatched},
+	} {
+		t.Run(tc.naming, func(t *testing.T) {
+			p, err := exporter.Setup(context.Background(), exporter.Config{
+				Exporters: []string{"prometheus"}, ServiceName: "svc", Naming: tc.naming, CardinalityLimit: 2,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+			profile, _ := otelred.ParseProfile(tc.naming)
+			mw, err := otelred.New(otelred.WithMeterProvider(p), otelred.WithProfile(profile),
+				otelred.WithFilter(func(r *http.Request) bool { return r.URL.Path != debugPath }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mux := http.NewServeMux()
+			mux.Handle("GET "+debugPath, p.DebugHandler())
+			for _, r := range []string{"/a", "/b", "/c"} {
+				mux.HandleFunc("GET "+r, func(http.ResponseWriter, *http.Request) {})
+			}
+			srv := httptest.NewServer(mw(mux))
+			t.Cleanup(srv.Close)
+			c := newClient(t)
+			for _, path := range []string{"/nowhere", "/a", "/b", "/c"} {
+				get(t, c, srv.URL+path)
+			}
+			waitForFeed(t, c, srv.URL+debugPath, func(f redFeed) bool {
+				return len(f.Sections) > 0 && len(f.Sections[0].Rows) == 3
+			})
+
+			dom := dumpDOM(t, bin, srv.URL+debugPath)
+			for _, want := range []struct{ row, name, note string }{
+				{tc.none, tc.shown, "the requests that matched no route"},
+				{otelred.Overflow, otelred.Overflow, "the overflow past otelred's cardinality limit: the attribute sets that did not fit, folded into one series; " +
+					"raise the limit with otelred.WithCardinalityLimit, or exporter Config.CardinalityLimit (OTELRED_CARDINALITY_LIMIT)"},
+			} {
+				cell := `<tr data-row="` + want.row + `"><td title="` + strings.ReplaceAll(want.note, `"`, "&quot;") + `">` +
+					want.name + `<small class="note"> — ` + want.note + `</small></td>`
+				if !strings.Contains(dom, cell) {
+					t.Errorf("no row %q shown as %q with its note; want %s", want.row, want.name, cell)
+				}
+			}
+			if !strings.Contains(dom, `<tr data-row="/a"><td>/a</td>`) {
+				t.Errorf("the row of /a is not shown plain")
+			}
+			if t.Failed() {
+				t.Logf("the DOM:\n%s", dom)
+			}
+		})
+	}
+}

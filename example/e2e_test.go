@@ -160,15 +160,18 @@ const e2eService = "otelred-e2e"
 
 // profileQueries names, for one profile, what the e2e test queries.
 type profileQueries struct {
-	naming  string
-	count   string // the series whose sum is the number of requests
-	bucket  string // the duration histogram's buckets
-	route   string // the route label
-	status  string // the status label
-	active  string // the in-flight gauge
-	failed  string // a selector suffix for failed requests on count, or ""
-	errors  string // a counter of failed requests, or ""
-	isError func(status int) bool
+	naming string
+	count  string // the series whose sum is the number of requests
+	bucket string // the duration histogram's buckets
+	route  string // the route label
+	// unmatched is the route label's value for requests that matched no
+	// route: none ("") in Semconv, otelred.Unmatched in Classic.
+	unmatched string
+	status    string // the status label
+	active    string // the in-flight gauge
+	failed    string // a selector suffix for failed requests on count, or ""
+	errors    string // a counter of failed requests, or ""
+	isError   func(status int) bool
 	// clientCount and opCount count the outbound calls and the
 	// operations; clientHost and clientPort are the client's labels of the
 	// called host and port ("" if it has none).
@@ -186,15 +189,25 @@ type profileQueries struct {
 	readme map[string]string
 }
 
+// routeOf is the route label's value of requests sent with route r:
+// r, or for otelred.Unmatched the profile's value for no route.
+func (pq profileQueries) routeOf(r string) string {
+	if r == otelred.Unmatched {
+		return pq.unmatched
+	}
+	return r
+}
+
 var e2eProfiles = []profileQueries{
 	{
-		naming: "semconv",
-		count:  "http_server_request_duration_seconds_count",
-		bucket: "http_server_request_duration_seconds_bucket",
-		route:  "http_route",
-		status: "http_response_status_code",
-		active: "http_server_active_requests",
-		failed: `error_type!=""`,
+		naming:    "semconv",
+		count:     "http_server_request_duration_seconds_count",
+		bucket:    "http_server_request_duration_seconds_bucket",
+		route:     "http_route",
+		unmatched: otelred.Semconv.Names().Unmatched,
+		status:    "http_response_status_code",
+		active:    "http_server_active_requests",
+		failed:    `error_type!=""`,
 		isError: func(status int) bool {
 			return status >= 500
 		},
@@ -229,13 +242,14 @@ var e2eProfiles = []profileQueries{
 		},
 	},
 	{
-		naming: "classic",
-		count:  "http_requests_total",
-		bucket: "http_request_duration_seconds_bucket",
-		route:  "path",
-		status: "status_code",
-		active: "http_requests_active",
-		errors: "http_errors_total",
+		naming:    "classic",
+		count:     "http_requests_total",
+		bucket:    "http_request_duration_seconds_bucket",
+		route:     "path",
+		unmatched: otelred.Classic.Names().Unmatched,
+		status:    "status_code",
+		active:    "http_requests_active",
+		errors:    "http_errors_total",
 		isError: func(status int) bool {
 			return status >= 400
 		},
@@ -378,7 +392,7 @@ func TestE2EPrometheus(t *testing.T) {
 				for _, sn := range in.traffic {
 					for _, s := range sn.recorded() {
 						n := float64(waves * s.n)
-						want[s.route+" "+strconv.Itoa(s.status)] += n
+						want[pq.routeOf(s.route)+" "+strconv.Itoa(s.status)] += n
 						byInstance[in.d.ln.Addr().String()] += n
 						total += n
 						if pq.isError(s.status) {
@@ -519,7 +533,7 @@ func TestE2EPrometheus(t *testing.T) {
 					for _, s := range res {
 						got[s.Metric[pq.route]] = s.Value > 0
 					}
-					if want := map[string]bool{"/hello/{name}": true, "/fail": true, "/slow": true, "/orders": true, otelred.Unmatched: true}; !maps.Equal(got, want) {
+					if want := map[string]bool{"/hello/{name}": true, "/fail": true, "/slow": true, "/orders": true, pq.unmatched: true}; !maps.Equal(got, want) {
 						t.Errorf("README %s query %s: routes with a rate > 0: %v, want %v", kind, q, got, want)
 					}
 				case "error ratio":
@@ -732,7 +746,11 @@ func checkSeries(t *testing.T, prom *promServer, pq profileQueries, job string) 
 	if got := slices.Sorted(maps.Keys(names)); !slices.Equal(got, pq.names) {
 		t.Errorf("metric names\n got %q\nwant %q", got, pq.names)
 	}
-	if got, want := slices.Sorted(maps.Keys(routes)), []string{"/fail", "/hello/{name}", "/orders", "/slow", otelred.Unmatched}; !slices.Equal(got, want) {
+	want := []string{"/fail", "/hello/{name}", "/orders", "/slow"}
+	if pq.unmatched != "" { // Semconv's requests that matched no route have no route label
+		want = append(want, pq.unmatched)
+	}
+	if got := slices.Sorted(maps.Keys(routes)); !slices.Equal(got, want) {
 		t.Errorf("%s values %q, want exactly the templates %q", pq.route, got, want)
 	}
 }

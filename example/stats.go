@@ -38,8 +38,13 @@ type snapshot struct {
 // the errors counter (Classic).
 func readSnapshot(rm *metricdata.ResourceMetrics, names otelred.Names, at time.Time) snapshot {
 	s := snapshot{at: at, routes: map[string]*routeStats{}}
+	// Requests that matched no route have no route in Semconv: the line
+	// shows them as Classic names them.
 	route := func(set *attribute.Set) string {
-		v, _ := set.Value(names.Route)
+		v, ok := set.Value(names.Route)
+		if !ok {
+			return otelred.Unmatched
+		}
 		return v.String()
 	}
 	get := func(r string) *routeStats {

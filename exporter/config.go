@@ -321,7 +321,8 @@ type OTLP struct {
 
 	// Timeout limits each export, retries included, and is at least 1ms; an
 	// export still running then is abandoned and its error reported through
-	// otel.Handle.
+	// otel.Handle. An export sent in several requests (one over 2 MiB)
+	// shares it among them.
 	//
 	// The zero value means OTEL_EXPORTER_OTLP_METRICS_TIMEOUT, else
 	// OTEL_EXPORTER_OTLP_TIMEOUT, else OTEL_METRIC_EXPORT_TIMEOUT, else 10s.

@@ -125,6 +125,12 @@
 // always reads one bucket. [Config.Naming] decides which profile the live
 // RED page reads. See docs/dashboards-and-slos.md.
 //
+// An export is sent in several requests when it would be larger than
+// 2 MiB, by an estimate never below its encoded size, so that a collector
+// at gRPC's default 4 MiB message limit takes it: each request carries
+// the resource and whole data points, each point goes in exactly one
+// request, and one that fails does not stop the others.
+//
 // # Runtime metrics
 //
 // [Config.RuntimeMetrics] (off by default) starts the Go runtime

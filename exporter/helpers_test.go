@@ -2,6 +2,7 @@ package exporter_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log"
 	"net/http"
@@ -164,6 +165,19 @@ func (s *errSink) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.n
+}
+
+// wrapping returns the texts of the errors kept that wrap sentinel, and
+// the number of the others.
+func (s *errSink) wrapping(sentinel error) (texts []string, others int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.errs {
+		if errors.Is(e, sentinel) {
+			texts = append(texts, e.Error())
+		}
+	}
+	return texts, s.n - len(texts)
 }
 
 func (s *errSink) String() string {

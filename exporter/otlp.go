@@ -81,7 +81,8 @@ func (o OTLP) temporality() sdkmetric.TemporalitySelector {
 // setting is passed explicitly, so the SDK's own reading of the environment
 // (which o already includes, and Config.WithEnv has checked) changes
 // nothing, except the TLS certificate variables, which otelred does not
-// handle itself. Its errors never carry o's secrets. o must be valid.
+// handle itself. Its exports are split into requests of at most
+// maxExportBytes, and its errors never carry o's secrets. o must be valid.
 func newOTLPReader(ctx context.Context, o OTLP, push *pushLog) (sdkmetric.Reader, error) {
 	u := o.url()
 	insecure := o.Insecure || u.Scheme == "http"
@@ -129,6 +130,9 @@ func newOTLPReader(ctx context.Context, o OTLP, push *pushLog) (sdkmetric.Reader
 	if err != nil {
 		return nil, fmt.Errorf("exporter: OTLP %s exporter for %q: %w", o.protocol(), u.Redacted(), secrets.redact(err))
 	}
+	// One export may be larger than a collector takes in one request (a
+	// default gRPC server's 4 MiB): it goes in parts under the budget.
+	exp = splittingExporter{Exporter: exp, budget: maxExportBytes}
 	// A collector may echo a credential in its refusal, which would reach
 	// otel.Handle, ForceFlush and Shutdown through the reader.
 	push.Exporter = redactingExporter{Exporter: exp, secrets: secrets}

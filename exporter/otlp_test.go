@@ -54,7 +54,7 @@ func expected(p otelred.Profile) (hist, requests, errs []series) {
 		return []series{
 			{map[string]string{"http.request.method": "GET", "http.route": "/users/{id}", "http.response.status_code": "200", "network.protocol.version": "1.1", "url.scheme": "http"}, 7},
 			{map[string]string{"http.request.method": "GET", "http.route": "/fail", "http.response.status_code": "500", "error.type": "500", "network.protocol.version": "1.1", "url.scheme": "http"}, 3},
-			{map[string]string{"http.request.method": "GET", "http.route": otelred.Unmatched, "http.response.status_code": "404", "network.protocol.version": "1.1", "url.scheme": "http"}, 2},
+			{map[string]string{"http.request.method": "GET", "http.response.status_code": "404", "network.protocol.version": "1.1", "url.scheme": "http"}, 2}, // no route: no http.route
 		}, nil, nil
 	}
 	ok := map[string]string{"method": "GET", "path": "/users/{id}", "status_code": "200", "service": "shop"}

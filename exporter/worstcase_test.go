@@ -3,19 +3,17 @@ package exporter_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
-	metricpb "go.opentelemetry.io/proto/otlp/metrics/v1"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/otlptest"
@@ -24,19 +22,31 @@ import (
 )
 
 // worstFigures are the bounds docs/reliability.md states for the worst
-// case of long values (see TestWorstCaseStaysBounded), by profile.
+// case of long values (see TestWorstCaseStaysBounded), by profile: the
+// scrape, one OTLP export (a server's and a client's, all its requests
+// together), and the growth of the live heap. Each request of the export
+// is at most exporter.MaxExportBytes, and there are at most
+// maxRequests of them.
 var worstFigures = map[otelred.Profile]struct {
-	scrape, export, oneExport, heap int
+	scrape, export, heap int
 }{
-	// oneExport is what one instrumentation at the limit (the server)
-	// sends; export is the server's and the client's together.
-	otelred.Semconv: {scrape: 100 << 20, export: 8 << 20, oneExport: 3584 << 10, heap: 64 << 20},
-	otelred.Classic: {scrape: 100 << 20, export: 12 << 20, oneExport: 6 << 20, heap: 64 << 20},
+	otelred.Semconv: {scrape: 100 << 20, export: 8 << 20, heap: 64 << 20},
+	otelred.Classic: {scrape: 100 << 20, export: 12 << 20, heap: 64 << 20},
 }
 
-// grpcDefaultLimit is the most a gRPC server takes in one message unless
-// configured otherwise (grpc-go's default, which collectors keep).
-const grpcDefaultLimit = 4 << 20
+// maxRequests returns the most requests an export of at most export bytes
+// may take: as many as it fills at the budget, and one more, since every
+// request but the last is filled close to it.
+func maxRequests(export int) int { return export/exporter.MaxExportBytes + 1 }
+
+const (
+	// worstTooLong is the number of requests of the worst case with
+	// values far past the bound, sent first.
+	worstTooLong = 50
+	// worstRequests is the number of requests of the worst case with
+	// values of exactly the bound: the last ones overflow.
+	worstRequests = otelred.DefaultCardinalityLimit + 50
+)
 
 // worstKeys are the four per-request attributes the worst case declares.
 // Keys come from the program, as the service name does, not from
@@ -50,30 +60,183 @@ func maxValue(what string, i int) string {
 	return s + strings.Repeat("v", otelred.MaxValueLength-len(s))
 }
 
-// TestWorstCaseStaysBounded fills every series the default cardinality
-// limit (1000) allows, and more, with values of exactly
-// otelred.MaxValueLength bytes wherever a value comes from outside: the
-// server's four declared attributes and its route (WithRoute), and a
-// Transport's four attributes and its hosts (100 distinct ones, as many as
-// it records by name), after values of 4 KiB and more, which must take no
-// series of their own. WithBodySizes is on and every request fails, so
-// that every instrument has a point for every series. In each profile it
-// checks that the Prometheus scrape, the one OTLP export the peer
-// received, and the growth of the live heap each stay under the figures
-// of worstFigures; and, for Semconv, that what the server alone sends
-// passes a default gRPC server's 4 MiB limit.
+// driveWorstCase fills every series the default cardinality limit (1000)
+// allows, and more, on a server and a client instrumented on p in
+// profile, with values of exactly otelred.MaxValueLength bytes wherever a
+// value comes from outside: the server's four declared attributes and its
+// route (WithRoute), and a Transport's four attributes and its hosts (100
+// distinct ones, as many as it records by name), after worstTooLong
+// requests with values of 4 KiB and more, which must take no series of
+// their own. WithBodySizes is on and every request fails, so that every
+// instrument has a point for every series.
+func driveWorstCase(t *testing.T, ctx context.Context, p *exporter.Provider, profile otelred.Profile) {
+	t.Helper()
+	opts := []otelred.Option{otelred.WithMeterProvider(p), otelred.WithProfile(profile), otelred.WithService("shop"), otelred.WithBodySizes()}
+	for _, k := range worstKeys {
+		opts = append(opts, otelred.WithAttribute(k))
+	}
+	mw, err := otelred.New(append(opts, otelred.WithRoute(func(r *http.Request) string { return r.Header.Get("X-Route") }))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, k := range worstKeys {
+			otelred.SetAttribute(w, k, r.Header.Get("X-"+k))
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte("failed"))
+	}))
+	failed := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusBadGateway, Body: http.NoBody, ContentLength: 6, ProtoMajor: 1, ProtoMinor: 1, Request: req}, nil
+	})
+	tr, err := otelred.NewTransport(failed, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// send sends request i to the server and to the client, with every
+	// value from outside made by value.
+	send := func(i int, value func(what string, i int) string) {
+		req := httptest.NewRequest("POST", "/", strings.NewReader("body"))
+		req.Header.Set("X-Route", "/"+value("route", i)[1:])
+		reqCtx := ctx
+		for _, k := range worstKeys {
+			v := value(k, i)
+			req.Header.Set("X-"+k, v)
+			reqCtx = otelred.ContextWithAttribute(reqCtx, k, v)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), req)
+
+		host := value("host", i%100)
+		host = host[:len(host)-len(".example")] + ".example"
+		out, err := http.NewRequestWithContext(reqCtx, "POST", "http://"+host+"/", strings.NewReader("body"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tr.RoundTrip(out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// First, values far past the bound, as an attacker sends them: they
+	// are _OTHER, and leave the series to the values below.
+	for i := range worstTooLong {
+		send(i, func(what string, i int) string { return what + strconv.Itoa(i) + strings.Repeat("w", 4<<10) })
+	}
+	for i := range worstRequests {
+		send(i, maxValue)
+	}
+}
+
+// worstCounted are the metrics of the worst case that count requests, by
+// profile: a histogram or a counter each.
+var worstCounted = map[otelred.Profile][]string{
+	otelred.Semconv: {
+		"http.server.request.duration", "http.server.request.body.size", "http.server.response.body.size",
+		"http.client.request.duration", "http.client.request.body.size", "http.client.response.body.size",
+	},
+	otelred.Classic: {
+		"http_request_duration_seconds", "http_request_size_bytes", "http_response_size_bytes", "http_requests_total", "http_errors_total",
+		"http_client_request_duration_seconds", "http_client_request_size_bytes", "http_client_response_size_bytes",
+		"http_client_requests_total", "http_client_errors_total",
+	},
+}
+
+// checkWorstDelivered checks that the requests of one export of the worst
+// case (driveWorstCase), with their sizes as the peer received them, are
+// each at most exporter.MaxExportBytes, hold each series once, and, taken
+// together, every series of every metric that counts requests with its
+// exact count: 1 for each of the first 999 values of the bound's length
+// (the series of tenant _OTHER takes the 1000th place), worstTooLong for
+// _OTHER, and the rest, 51, in the overflow series; and that every
+// in-flight series is back to 0.
+func checkWorstDelivered(t *testing.T, profile otelred.Profile, reqs []*colmetricpb.ExportMetricsServiceRequest, sizes []int) {
+	t.Helper()
+	for i, n := range sizes {
+		if n > exporter.MaxExportBytes {
+			t.Errorf("request %d of %d is %s, over the budget of %s", i+1, len(sizes), mib(n), mib(exporter.MaxExportBytes))
+		}
+	}
+	tenant := map[string]int{} // a tenant of the bound's length, to its request
+	for i := range worstRequests {
+		tenant[maxValue("tenant", i)] = i
+	}
+	const own = otelred.DefaultCardinalityLimit - 1
+	seen := map[string]bool{}          // metric name and attributes
+	counts := map[string]map[int]int{} // by metric: the count of each tenant's series, -1 for _OTHER, -2 for the overflow
+	for _, req := range reqs {
+		for _, rm := range req.GetResourceMetrics() {
+			for _, sm := range rm.GetScopeMetrics() {
+				for _, m := range sm.GetMetrics() {
+					name := m.GetName()
+					series := func(attrs map[string]string, count uint64, counted bool) {
+						key := name + "{" + render(attrs) + "}"
+						if seen[key] {
+							t.Errorf("%s is in the export twice", key)
+						}
+						seen[key] = true
+						if !counted {
+							if count != 0 {
+								t.Errorf("%s is %d, want 0", key, count)
+							}
+							return
+						}
+						which, ok := tenant[attrs["tenant"]]
+						switch {
+						case attrs["otel.metric.overflow"] == "true":
+							which = -2
+						case attrs["tenant"] == "_OTHER":
+							which = -1
+						case !ok:
+							t.Errorf("%s is no series of the worst case", key)
+							return
+						}
+						if counts[name] == nil {
+							counts[name] = map[int]int{}
+						}
+						counts[name][which] += int(count)
+					}
+					for _, p := range m.GetHistogram().GetDataPoints() {
+						series(otlptest.Attributes(p.GetAttributes()), p.GetCount(), true)
+					}
+					for _, p := range m.GetSum().GetDataPoints() {
+						series(otlptest.Attributes(p.GetAttributes()), uint64(p.GetAsInt())+uint64(p.GetAsDouble()), m.GetSum().GetIsMonotonic())
+					}
+					for _, p := range m.GetGauge().GetDataPoints() {
+						series(otlptest.Attributes(p.GetAttributes()), uint64(p.GetAsInt())+uint64(p.GetAsDouble()), false)
+					}
+				}
+			}
+		}
+	}
+	want := map[int]int{-1: worstTooLong, -2: worstRequests - own}
+	for i := range own {
+		want[i] = 1
+	}
+	for _, name := range worstCounted[profile] {
+		if !maps.Equal(counts[name], want) {
+			t.Errorf("%s: the peer holds %d series, want %d: %d of them with a count of 1, %d for _OTHER and %d overflowing; got %d for _OTHER and %d overflowing",
+				name, len(counts[name]), len(want), own, worstTooLong, worstRequests-own, counts[name][-1], counts[name][-2])
+		}
+		delete(counts, name)
+	}
+	if len(counts) != 0 {
+		t.Errorf("metrics that count requests and are not of the worst case: %v", slices.Sorted(maps.Keys(counts)))
+	}
+}
+
+// TestWorstCaseStaysBounded drives the worst case (driveWorstCase) in each
+// profile, with exporter.Setup serving Prometheus and pushing OTLP/HTTP to
+// a real peer. It checks that the Prometheus scrape, one OTLP export (all
+// its requests together), the number of requests it takes, and the growth
+// of the live heap each stay under the figures of worstFigures; that each
+// request is at most exporter.MaxExportBytes and the export delivers
+// every series with its exact count (checkWorstDelivered); and that no
+// error reaches otel.Handle.
 func TestWorstCaseStaysBounded(t *testing.T) {
-	const (
-		tooLongRequests = 50
-		requests        = otelred.DefaultCardinalityLimit + 50 // the last ones overflow
-	)
 	for _, profile := range []otelred.Profile{otelred.Semconv, otelred.Classic} {
 		t.Run(profile.String(), func(t *testing.T) {
 			figures := worstFigures[profile]
 			clearEnv(t)
 			errs := captureErrors(t)
-			// OTLP/HTTP, which has no 4 MiB limit, so that the export's size is
-			// measured whatever it is.
 			rcv := otlptest.Start(t, otlptest.HTTP)
 			p := setup(t, exporter.Config{
 				Exporters:   []string{"prometheus", "otlp"},
@@ -81,63 +244,10 @@ func TestWorstCaseStaysBounded(t *testing.T) {
 				Naming:      profile.String(),
 				OTLP:        exporter.OTLP{Protocol: otlptest.HTTP, Endpoint: rcv.Endpoint(), Interval: time.Hour, Timeout: 10 * time.Second},
 			})
-			opts := []otelred.Option{otelred.WithMeterProvider(p), otelred.WithProfile(profile), otelred.WithService("shop"), otelred.WithBodySizes()}
-			for _, k := range worstKeys {
-				opts = append(opts, otelred.WithAttribute(k))
-			}
-			mw, err := otelred.New(append(opts, otelred.WithRoute(func(r *http.Request) string { return r.Header.Get("X-Route") }))...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				for _, k := range worstKeys {
-					otelred.SetAttribute(w, k, r.Header.Get("X-"+k))
-				}
-				w.WriteHeader(http.StatusInternalServerError)
-				_, _ = w.Write([]byte("failed"))
-			}))
-			failed := roundTripFunc(func(req *http.Request) (*http.Response, error) {
-				return &http.Response{StatusCode: http.StatusBadGateway, Body: http.NoBody, ContentLength: 6, ProtoMajor: 1, ProtoMinor: 1, Request: req}, nil
-			})
-			tr, err := otelred.NewTransport(failed, opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
-
-			// send sends request i to the server and to the client, with
-			// every value from outside made by value.
-			send := func(i int, value func(what string, i int) string) {
-				req := httptest.NewRequest("POST", "/", strings.NewReader("body"))
-				req.Header.Set("X-Route", "/"+value("route", i)[1:])
-				reqCtx := ctx
-				for _, k := range worstKeys {
-					v := value(k, i)
-					req.Header.Set("X-"+k, v)
-					reqCtx = otelred.ContextWithAttribute(reqCtx, k, v)
-				}
-				h.ServeHTTP(httptest.NewRecorder(), req)
-
-				host := value("host", i%100)
-				host = host[:len(host)-len(".example")] + ".example"
-				out, err := http.NewRequestWithContext(reqCtx, "POST", "http://"+host+"/", strings.NewReader("body"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := tr.RoundTrip(out); err != nil {
-					t.Fatal(err)
-				}
-			}
 			before := liveHeap()
-			// First, values far past the bound, as an attacker sends them:
-			// they are _OTHER, and leave the series to the values below.
-			for i := range tooLongRequests {
-				send(i, func(what string, i int) string { return what + strconv.Itoa(i) + strings.Repeat("w", 4<<10) })
-			}
-			for i := range requests {
-				send(i, maxValue)
-			}
+			driveWorstCase(t, ctx, p, profile)
 			// The steady state: the instruments and otelred's caches, after a
 			// scrape.
 			_, body := scrape(t, p.Handler(), "")
@@ -149,32 +259,24 @@ func TestWorstCaseStaysBounded(t *testing.T) {
 			if err := p.ForceFlush(ctx); err != nil {
 				t.Fatalf("ForceFlush: %v", err)
 			}
-			reqs := rcv.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("the peer holds %d exports, want 1", len(reqs))
+			reqs, sizes := rcv.Requests(), rcv.Sizes()
+			export, largest := 0, 0
+			for _, n := range sizes {
+				export += n
+				largest = max(largest, n)
 			}
-			export := reqs[0]
-			server, client := only(export, "http.server.", "http_request", "http_response", "http_error"), only(export, "http.client.", "http_client_")
-			t.Logf("%s, values of %d bytes, %d requests to the server and to the client (and %d with values of 4 KiB): scrape %s, one OTLP export %s (%d points; the server's %s, the client's %s), live heap %+.1f MiB",
-				profile, otelred.MaxValueLength, requests, tooLongRequests, mib(scrapeBytes), mib(proto.Size(export)), points(export),
-				mib(proto.Size(server)), mib(proto.Size(client)), float64(heap)/(1<<20))
+			t.Logf("%s, values of %d bytes, %d requests to the server and to the client (and %d with values of 4 KiB): scrape %s, one OTLP export %s (%d points) in %d requests of %v bytes (the largest %s), live heap %+.1f MiB",
+				profile, otelred.MaxValueLength, worstRequests, worstTooLong, mib(scrapeBytes), mib(export), points(reqs), len(reqs), sizes, mib(largest), float64(heap)/(1<<20))
 
-			// Every series the limit allows, of every instrument: a check
-			// that the case is the worst.
-			if n, want := points(server), otelred.DefaultCardinalityLimit+1; n < want {
-				t.Errorf("the server's export has %d points, want at least %d: the limit is not reached", n, want)
-			}
+			checkWorstDelivered(t, profile, reqs, sizes)
 			if scrapeBytes > figures.scrape {
 				t.Errorf("the scrape is %s, more than %s", mib(scrapeBytes), mib(figures.scrape))
 			}
-			if n := proto.Size(export); n > figures.export {
-				t.Errorf("one OTLP export is %s, more than %s", mib(n), mib(figures.export))
+			if export > figures.export {
+				t.Errorf("one OTLP export is %s, more than %s", mib(export), mib(figures.export))
 			}
-			if n := proto.Size(server); n > figures.oneExport {
-				t.Errorf("the server's part of the export is %s, more than %s", mib(n), mib(figures.oneExport))
-			}
-			if profile == otelred.Semconv {
-				sendOverGRPC(t, ctx, server)
+			if most := maxRequests(figures.export); len(reqs) > most || len(reqs) < 2 {
+				t.Errorf("one OTLP export takes %d requests, want 2 to %d", len(reqs), most)
 			}
 			switch {
 			case raceEnabled:
@@ -182,6 +284,62 @@ func TestWorstCaseStaysBounded(t *testing.T) {
 			case heap > figures.heap:
 				t.Errorf("the live heap grew by %.1f MiB, more than %s", float64(heap)/(1<<20), mib(figures.heap))
 			}
+			// The limit is reached on purpose: each instrument whose sets
+			// it folds reports it once (the server's duration and the
+			// client's, and Classic's in-flight gauge by route), and
+			// nothing else reaches otel.Handle.
+			folds, others := errs.wrapping(otelred.ErrCardinalityLimit)
+			wantFolds := 2
+			if profile == otelred.Classic {
+				wantFolds = 3
+			}
+			if len(folds) != wantFolds || others != 0 {
+				t.Errorf("%d reports of the cardinality limit (want %d) and %d other errors reached otel.Handle:\n%s", len(folds), wantFolds, others, errs)
+			}
+		})
+	}
+}
+
+// TestWorstCaseReachesADefaultGRPCCollector drives the worst case
+// (driveWorstCase) in each profile, with exporter.Setup pushing OTLP/gRPC
+// to a real peer that keeps grpc-go's default 4 MiB receive limit, which
+// took none of it when one export was one request. It checks that
+// ForceFlush and the final flush of Shutdown succeed, that each delivers
+// every series with its exact count in requests of at most
+// exporter.MaxExportBytes (checkWorstDelivered), and that no error
+// reaches otel.Handle.
+func TestWorstCaseReachesADefaultGRPCCollector(t *testing.T) {
+	for _, profile := range []otelred.Profile{otelred.Semconv, otelred.Classic} {
+		t.Run(profile.String(), func(t *testing.T) {
+			clearEnv(t)
+			errs := captureErrors(t)
+			rcv := otlptest.Start(t, otlptest.GRPC)
+			p := setup(t, exporter.Config{
+				Exporters:   []string{"otlp"},
+				ServiceName: "shop",
+				Naming:      profile.String(),
+				OTLP:        exporter.OTLP{Protocol: otlptest.GRPC, Endpoint: rcv.Endpoint(), Interval: time.Hour, Timeout: 10 * time.Second},
+			})
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			driveWorstCase(t, ctx, p, profile)
+
+			start := time.Now()
+			if err := p.ForceFlush(ctx); err != nil {
+				t.Fatalf("ForceFlush: %v", err)
+			}
+			took := time.Since(start)
+			flushed := len(rcv.Requests())
+			checkWorstDelivered(t, profile, rcv.Requests(), rcv.Sizes())
+			if err := p.Shutdown(ctx); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+			reqs, sizes := rcv.Requests()[flushed:], rcv.Sizes()[flushed:]
+			if most := maxRequests(worstFigures[profile].export); len(reqs) < 2 || len(reqs) > most {
+				t.Errorf("the final flush took %d requests, want 2 to %d", len(reqs), most)
+			}
+			t.Logf("%s over gRPC: ForceFlush in %d requests of %v bytes, in %v; the final flush in %d of %v", profile, flushed, rcv.Sizes()[:flushed], took.Round(time.Millisecond), len(sizes), sizes)
+			checkWorstDelivered(t, profile, reqs, sizes)
 			if n := errs.count(); n != 0 {
 				t.Errorf("%d errors reached otel.Handle:\n%s", n, errs)
 			}
@@ -189,56 +347,19 @@ func TestWorstCaseStaysBounded(t *testing.T) {
 	}
 }
 
-// only returns a copy of req with only the metrics whose names begin with
-// one of prefixes: what one instrumentation would send alone.
-func only(req *colmetricpb.ExportMetricsServiceRequest, prefixes ...string) *colmetricpb.ExportMetricsServiceRequest {
-	out := proto.Clone(req).(*colmetricpb.ExportMetricsServiceRequest)
-	for _, rm := range out.GetResourceMetrics() {
-		for _, sm := range rm.GetScopeMetrics() {
-			var kept []*metricpb.Metric
-			for _, m := range sm.GetMetrics() {
-				for _, p := range prefixes {
-					if strings.HasPrefix(m.GetName(), p) {
-						kept = append(kept, m)
-						break
-					}
-				}
-			}
-			sm.Metrics = kept
-		}
-	}
-	return out
-}
-
-// points counts the data points of every metric in req.
-func points(req *colmetricpb.ExportMetricsServiceRequest) int {
+// points counts the data points of every metric in reqs.
+func points(reqs []*colmetricpb.ExportMetricsServiceRequest) int {
 	n := 0
-	for _, rm := range req.GetResourceMetrics() {
-		for _, sm := range rm.GetScopeMetrics() {
-			for _, m := range sm.GetMetrics() {
-				n += len(m.GetHistogram().GetDataPoints()) + len(m.GetSum().GetDataPoints()) + len(m.GetGauge().GetDataPoints())
+	for _, req := range reqs {
+		for _, rm := range req.GetResourceMetrics() {
+			for _, sm := range rm.GetScopeMetrics() {
+				for _, m := range sm.GetMetrics() {
+					n += len(m.GetHistogram().GetDataPoints()) + len(m.GetSum().GetDataPoints()) + len(m.GetGauge().GetDataPoints())
+				}
 			}
 		}
 	}
 	return n
-}
-
-// sendOverGRPC sends req to a default gRPC peer, which must take it.
-func sendOverGRPC(t *testing.T, ctx context.Context, req *colmetricpb.ExportMetricsServiceRequest) {
-	t.Helper()
-	if n := proto.Size(req); n >= grpcDefaultLimit {
-		t.Errorf("the export is %s, not under a default gRPC server's %s", mib(n), mib(grpcDefaultLimit))
-		return
-	}
-	rcv := otlptest.Start(t, otlptest.GRPC)
-	conn, err := grpc.NewClient("passthrough:///"+rcv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := colmetricpb.NewMetricsServiceClient(conn).Export(ctx, req); err != nil {
-		t.Errorf("a default gRPC peer refused the export of %s: %v", mib(proto.Size(req)), err)
-	}
 }
 
 // liveHeap returns the live heap after a full collection.

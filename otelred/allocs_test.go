@@ -21,6 +21,7 @@ import (
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
+	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
 
@@ -310,5 +311,62 @@ func TestAllocsWithAttributes(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestAllocsOfTheWarningPaths guards the paths the warnings watch: a
+// success with no route while it still counts toward the report and after
+// it, a request through two nested middlewares, and requests past the
+// cardinality limit after the first fold was reported. Each allocates
+// what the handler alone does.
+func TestAllocsOfTheWarningPaths(t *testing.T) {
+	testsupport.CaptureReports(t) // the reports are not the test's
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	defer mp.Shutdown(context.Background())
+	build := func(opts ...otelred.Option) func(http.Handler) http.Handler {
+		mw, err := otelred.New(append([]otelred.Option{otelred.WithMeterProvider(mp), otelred.WithService("shop")}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return mw
+	}
+	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	mux := http.NewServeMux()
+	for _, p := range []string{"/a", "/b", "/c"} {
+		mux.Handle("GET "+p, ok)
+	}
+	req := httptest.NewRequest("GET", "/c", nil)
+	serve := func(h http.Handler) func() {
+		return func() {
+			req.Pattern = ""
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}
+	}
+	bare := testing.AllocsPerRun(50, serve(mux))
+	for _, tc := range []struct {
+		name    string
+		handler http.Handler
+		warm    int // requests before measuring
+	}{
+		{"no route, counting toward the report", build()(ok), 10},
+		{"no route, after the report", build()(ok), 200},
+		{"nested on one provider", build()(build()(mux)), 10},
+		{"nested in Classic", build(otelred.WithProfile(otelred.Classic))(build(otelred.WithProfile(otelred.Classic))(mux)), 10},
+		{"past the cardinality limit", build(otelred.WithCardinalityLimit(1))(mux), 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "past the cardinality limit" {
+				for _, p := range []string{"/a", "/b"} { // /a fills the limit, /b is the first fold
+					r := httptest.NewRequest("GET", p, nil)
+					tc.handler.ServeHTTP(httptest.NewRecorder(), r)
+				}
+			}
+			for range tc.warm {
+				serve(tc.handler)()
+			}
+			if got := testing.AllocsPerRun(50, serve(tc.handler)); got != bare {
+				t.Errorf("allocations per request: %v with the middleware, %v without", got, bare)
+			}
+		})
 	}
 }

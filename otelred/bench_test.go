@@ -31,7 +31,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			b.Run(name+"/"+p.String(), func(b *testing.B) {
 				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 				defer mp.Shutdown(context.Background())
-				mw, err := otelred.New(otelred.WithMeterProvider(mp), otelred.WithProfile(p))
+				mw, err := otelred.New(otelred.WithMeterProvider(mp), otelred.WithProfile(p), otelred.WithService("bench"))
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -22,9 +22,11 @@
 // attribute they require:
 //
 //   - http.server.request.duration, a histogram in seconds, with
-//     http.request.method, url.scheme, http.route,
-//     http.response.status_code, network.protocol.version and, on failed
-//     requests only, error.type;
+//     http.request.method, url.scheme, http.route (only when a route
+//     matched, as the conventions say), http.response.status_code (only
+//     when a status was sent: a handler that panicked before sending one
+//     has error.type "panic" alone), network.protocol.version and, on
+//     failed requests only, error.type;
 //   - http.server.active_requests, with http.request.method and url.scheme.
 //
 // url.scheme is "https" when the request came over TLS (r.TLS is set) and
@@ -53,10 +55,14 @@
 //
 // # Cardinality
 //
-// No label value comes from raw request input. Methods outside the nine
-// standard ones become _OTHER; routes are templates ("/users/{id}") read
-// from [http.Request.Pattern] or [WithRoute], and requests that match no
-// route share [Unmatched]. Request hosts, user agents, query strings and
+// No label value comes from raw request input. Methods outside the ten
+// standard ones (RFC 9110's, PATCH and QUERY) become _OTHER; the variable
+// OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS, a comma-separated list of at
+// most 15 case-sensitive methods read when a middleware or Transport is
+// built, replaces them, as the semantic conventions ask. Routes are
+// templates ("/users/{id}") read from [http.Request.Pattern] or
+// [WithRoute]; requests that match no route have no http.route in
+// Semconv, and share the path [Unmatched] in Classic. Request hosts, user agents, query strings and
 // raw paths are never recorded; a client's server.address is the host it
 // calls, bounded by [WithHosts]. Each attribute set is built once and kept in a cache
 // with a hard limit ([WithCardinalityLimit]); what does not fit is recorded
@@ -81,11 +87,15 @@
 // # Middleware ordering
 //
 // The route is read from the request after the wrapped handler returns, so
-// the middleware can wrap the router itself (mw(mux), or chi's r.Use). A
-// middleware between otelred and the router that replaces the request
-// (r.WithContext) hides the router's pattern from otelred, and every
-// request is then recorded as [Unmatched]: put otelred inside it, or use
-// [WithRoute]. [http.TimeoutHandler] is such a middleware: wrap each
+// the middleware can wrap the router itself (mw(mux), or first in chi's
+// r.Use). A middleware between otelred and the router that replaces the
+// request (r.WithContext, as chi's middleware.RequestID does) hides the
+// router's pattern from otelred, and every request is then recorded with
+// no route, which otelred reports ([ErrNoRoute]): put otelred inside it, or
+// use [WithRoute] (with chi, read chi.RouteContext(r.Context()).RoutePattern(),
+// which survives such a middleware). Two otelred middlewares around one
+// request, on one MeterProvider and in one profile, count it once: the
+// outer one records it, and the inner one passes it through. [http.TimeoutHandler] is such a middleware: wrap each
 // route's handler in it (mux.Handle(p, http.TimeoutHandler(h, ...))), not
 // the whole mux, and keep otelred outside it, so that a timed-out request
 // is recorded with the 503 the client gets.
@@ -98,6 +108,18 @@
 // middleware outside otelred too: otelred records the panic and lets it
 // continue; a recoverer inside it would turn the panic into whatever status
 // it writes.
+//
+// # Warnings
+//
+// A set-up that would record nothing, too little or too much is reported
+// once through [otel.Handle], with an error that wraps one of
+// [ErrNoMeterProvider] (no provider, and the global one still
+// OpenTelemetry's default), [ErrNoRoute] (successes keep coming back with
+// no route), [ErrCountedTwice] (otelhttp may record the same histogram
+// into the same provider) and [ErrCardinalityLimit] (the limit folded a
+// new attribute set into the overflow series), and that names the fix and
+// a section of docs/middleware.md. The request path never fails because of
+// them.
 //
 // # Exporters
 //

@@ -98,5 +98,5 @@ func ExampleWithRoute() {
 	// http.server.active_requests{http.request.method=GET,url.scheme=http} 0
 	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/users/{id},network.protocol.version=1.1,url.scheme=http} count=2
 	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/users/{id}/orders/{order},network.protocol.version=1.1,url.scheme=http} count=1
-	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,http.route=unmatched,network.protocol.version=1.1,url.scheme=http} count=1
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,network.protocol.version=1.1,url.scheme=http} count=1
 }

@@ -42,7 +42,10 @@ func ExampleNew() {
 	for _, m := range rm.ScopeMetrics[0].Metrics {
 		if h, ok := m.Data.(metricdata.Histogram[float64]); ok {
 			for _, dp := range h.DataPoints {
-				route, _ := dp.Attributes.Value("http.route")
+				route, ok := dp.Attributes.Value("http.route")
+				if !ok { // the request matched no route
+					route = attribute.StringValue("(none)")
+				}
 				status, _ := dp.Attributes.Value("http.response.status_code")
 				fmt.Println(m.Name, route.AsString(), status.AsInt64(), dp.Count)
 			}
@@ -50,7 +53,7 @@ func ExampleNew() {
 	}
 	// Unordered output:
 	// http.server.request.duration /users/{id} 200 2
-	// http.server.request.duration unmatched 404 1
+	// http.server.request.duration (none) 404 1
 }
 
 // The Classic profile records the tutorial's metric and label names.
@@ -199,7 +202,7 @@ func ExampleWithFilter() {
 	testsupport.PrintPoints(reader)
 	// Output:
 	// http.server.active_requests{http.request.method=GET,url.scheme=http} 0
-	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=unmatched,network.protocol.version=1.1,url.scheme=http} count=1
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,network.protocol.version=1.1,url.scheme=http} count=1
 }
 
 // A router that passes a new request down, as gorilla/mux does, leaves no
@@ -235,7 +238,7 @@ func ExampleSetRoute() {
 	// Output:
 	// http.server.active_requests{http.request.method=GET,url.scheme=http} 0
 	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/orders/{id},network.protocol.version=1.1,url.scheme=http} count=2
-	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,http.route=unmatched,network.protocol.version=1.1,url.scheme=http} count=1
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,network.protocol.version=1.1,url.scheme=http} count=1
 }
 
 type orderID struct{}
@@ -276,9 +279,9 @@ func ExampleNewServer() {
 	testsupport.PrintPoints(reader)
 	// Output:
 	// http.server.active_requests{http.request.method=GET,url.scheme=http} 0
-	// http.server.request.duration{error.type=panic,http.request.method=GET,http.response.status_code=500,http.route=/users/:id,network.protocol.version=1.1,url.scheme=http} count=1
+	// http.server.request.duration{error.type=panic,http.request.method=GET,http.route=/users/:id,network.protocol.version=1.1,url.scheme=http} count=1
 	// http.server.request.duration{http.request.method=GET,http.response.status_code=200,http.route=/users/:id,network.protocol.version=1.1,url.scheme=http} count=1
-	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,http.route=unmatched,network.protocol.version=1.1,url.scheme=http} count=1
+	// http.server.request.duration{http.request.method=GET,http.response.status_code=404,network.protocol.version=1.1,url.scheme=http} count=1
 }
 
 // A handler adds the tenant it serves to its own request's measurement;

@@ -1,41 +1,52 @@
 package otelred
 
 import (
-	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// FuzzMethodIndex checks that any method maps onto the fixed set of ten
-// values: the nine standard methods to themselves, exactly (methods are
-// case-sensitive), everything else to _OTHER.
+// FuzzMethodIndex checks that any method maps onto the bounded set of
+// values of the default table and of a table built from a list of known
+// methods: the listed (or standard) methods to themselves, exactly
+// (methods are case-sensitive), everything else to _OTHER.
 func FuzzMethodIndex(f *testing.F) {
-	for _, m := range methodNames {
+	for _, m := range defaultMethods.names {
 		f.Add(m)
 		f.Add(strings.ToLower(m))
 		f.Add(m + "\x00")
 	}
-	for _, m := range []string{"", " GET", "GET ", "PROPFIND", "get", "Get", "G\u0130T", strings.Repeat("X", 5000)} {
+	for _, m := range []string{"", " GET", "GET ", "PROPFIND", "FOO", "get", "Get", "G\u0130T", strings.Repeat("X", 5000)} {
 		f.Add(m)
 	}
-	standard := []string{
-		http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
-		http.MethodConnect, http.MethodOptions, http.MethodTrace, http.MethodPatch,
+	listed, err := parseMethods("test", "GET,FOO,QUERY,PROPFIND")
+	if err != nil {
+		f.Fatal(err)
+	}
+	tables := []struct {
+		t     *methodTable
+		known []string
+	}{
+		{defaultMethods, standardMethods[:]},
+		{listed, []string{"GET", "FOO", "QUERY", "PROPFIND"}},
+	}
+	for _, tc := range tables {
+		if n := len(tc.t.names); n != len(tc.known)+1 || tc.t.names[n-1] != "_OTHER" {
+			f.Fatalf("table %q: want %q and _OTHER", tc.t.names, tc.known)
+		}
 	}
 	f.Fuzz(func(t *testing.T, m string) {
-		i := methodIndex(m)
-		if i >= numMethods {
-			t.Fatalf("methodIndex(%q) = %d, want < %d", m, i, numMethods)
-		}
-		isStandard := false
-		for _, s := range standard {
-			isStandard = isStandard || s == m
-		}
-		switch {
-		case isStandard && methodNames[i] != m:
-			t.Fatalf("methodIndex(%q) names %q", m, methodNames[i])
-		case !isStandard && i != methodOther:
-			t.Fatalf("methodIndex(%q) = %d (%q), want _OTHER", m, i, methodNames[i])
+		for _, tc := range tables {
+			i := tc.t.index(m)
+			if int(i) >= len(tc.t.names) {
+				t.Fatalf("index(%q) = %d, want < %d", m, i, len(tc.t.names))
+			}
+			switch known := slices.Contains(tc.known, m); {
+			case known && tc.t.names[i] != m:
+				t.Fatalf("index(%q) names %q in %q", m, tc.t.names[i], tc.t.names)
+			case !known && i != tc.t.other():
+				t.Fatalf("index(%q) = %d (%q) in %q, want _OTHER", m, i, tc.t.names[i], tc.t.names)
+			}
 		}
 	})
 }

@@ -94,7 +94,7 @@ func attackMux() *http.ServeMux {
 // user agents and query strings.
 type attacker struct{ r *rand.Rand }
 
-var standardMethods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+var standardMethods = []string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"}
 
 func (a attacker) bytes(lo, hi int) string {
 	b := make([]byte, lo+a.r.IntN(hi-lo+1))
@@ -237,7 +237,7 @@ type labelCheck struct {
 
 // checkLabels walks every data point of otelred's instruments and checks
 // every attribute against the only values otelred may record: the route
-// templates, Unmatched and Overflow, the ten method values, status codes,
+// templates, Unmatched and Overflow, the eleven method values, status codes,
 // error types, the overflow marker and the service.
 func checkLabels(rm metricdata.ResourceMetrics, profile otelred.Profile, templates []string, service string) labelCheck {
 	n := profile.Names()
@@ -974,7 +974,7 @@ func TestTimeoutHandlerAroundTheMux(t *testing.T) {
 		mux.Handle("GET /users/{id}", ok)
 		s := h.server(http.TimeoutHandler(mux, time.Second, "timeout"))
 		h.do(s, "GET", "/users/1")
-		wantCounts(t, h.counts(duration), map[string]uint64{series("GET", otelred.Unmatched, 200, ""): 1})
+		wantCounts(t, h.counts(duration), map[string]uint64{series("GET", noRoute, 200, ""): 1})
 	})
 	t.Run("on each route the route is seen", func(t *testing.T) {
 		h := newHarness(t)

@@ -105,16 +105,33 @@ func series(method, route string, status int, errorType string) string {
 
 // seriesOver spells the attribute set of one Semconv series of a request
 // with the given url.scheme and network.protocol.version ("" for none).
+// A route of noRoute and a status of noStatus leave their attributes out.
 func seriesOver(scheme, version, method, route string, status int, errorType string) string {
-	s := fmt.Sprintf("http.request.method=%s,http.response.status_code=%d,http.route=%s", method, status, route)
+	s := "http.request.method=" + method
 	if errorType != "" {
 		s = "error.type=" + errorType + "," + s
+	}
+	if status != noStatus {
+		s += fmt.Sprintf(",http.response.status_code=%d", status)
+	}
+	if route != noRoute {
+		s += ",http.route=" + route
 	}
 	if version != "" {
 		s += ",network.protocol.version=" + version
 	}
 	return s + ",url.scheme=" + scheme
 }
+
+// noRoute is the route of a Semconv series of a request that matched no
+// route: it has no http.route, as the conventions set it only when it is
+// available. The Classic profile records otelred.Unmatched instead.
+const noRoute = ""
+
+// noStatus is the status of a Semconv series of a request whose handler
+// panicked before it sent one: it has no http.response.status_code, as
+// the conventions set it only when one was sent. Classic records 500.
+const noStatus = 0
 
 func wantCounts(t *testing.T, got map[string]uint64, want map[string]uint64) {
 	t.Helper()

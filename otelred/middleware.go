@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
@@ -28,11 +29,14 @@ import (
 //   - names the route from r.Pattern of the same request after the handler
 //     returns, reduced to its path template ("GET /users/{id}" becomes
 //     "/users/{id}"), or from what a router hands over with [SetRoute], or
-//     with [WithRoute]; requests that matched no route share the value
-//     [Unmatched];
-//   - records a panicking handler as a failure (error.type "panic", status
-//     500 unless one was sent) and lets the panic continue unchanged, so
-//     [http.ErrAbortHandler] still reaches net/http.
+//     with [WithRoute]; requests that matched no route have no http.route
+//     in Semconv, and share the path [Unmatched] in Classic;
+//   - records a panicking handler as a failure and lets the panic continue
+//     unchanged, so [http.ErrAbortHandler] still reaches net/http: with
+//     the status it sent, or, when it sent none, with error.type "panic"
+//     and no status in Semconv (a status of 500 in Classic). The
+//     middleware does not recover, so it cannot tell ErrAbortHandler from
+//     any other panic: both are recorded the same.
 //
 // The ResponseWriter the handler sees has exactly the optional interfaces
 // (http.Flusher, http.Hijacker, io.ReaderFrom, http.Pusher, io.StringWriter)
@@ -55,6 +59,7 @@ func New(opts ...Option) (func(http.Handler) http.Handler, error) {
 type middleware struct {
 	cfg config
 	labeler
+	sig     *signal
 	byRoute bool // the in-flight gauge is labelled by route (Classic)
 	isError func(status int) bool
 
@@ -64,11 +69,19 @@ type middleware struct {
 	attrs                      *red.Attributes         // of WithAttribute; nil: none
 	overflowOK, overflowFailed *red.Series
 
-	methods        [2][numMethods]*red.Gauge // in flight by url.scheme (https) and method
-	routes         *red.Cache[*red.Gauge]    // in flight by route and method
+	known          *methodTable           // the methods recorded by name
+	methods        [2][]*red.Gauge        // in flight by url.scheme (https) and method
+	routes         *red.Cache[*red.Gauge] // in flight by route and method
 	routesOverflow *red.Gauge
 
 	writers sync.Pool
+
+	// routeSeen is set once a request has matched a route; noRoutes
+	// counts the successful responses with no route until then, up to
+	// noRouteReport, when noRouteReported is set (see noRoute).
+	routeSeen       atomic.Bool
+	noRoutes        atomic.Int64
+	noRouteReported atomic.Bool
 
 	// epoch is when the middleware was built. Durations are measured as
 	// time.Since(epoch), which reads only the monotonic clock, where
@@ -112,6 +125,7 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 	m := &middleware{
 		cfg:     cfg,
 		labeler: labeler{p.server.names, cfg.service},
+		sig:     &p.server,
 		byRoute: p.server.activeByRoute,
 		isError: cfg.errorRule(&p.server),
 		epoch:   time.Now(),
@@ -122,7 +136,10 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 	if m.attrs, err = cfg.attributes(ctor, &m.names); err != nil {
 		return nil, err
 	}
-	m.writers.New = func() any { return &writer{stripe: made.Add(1), attrs: m.attrs} }
+	if m.known, err = knownMethods(ctor); err != nil {
+		return nil, err
+	}
+	m.writers.New = func() any { return &writer{m: m, stripe: made.Add(1), attrs: m.attrs} }
 
 	meter := cfg.meter()
 	spec := p.server.spec(p.boundaries)
@@ -133,14 +150,20 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 		return nil, err
 	}
 	m.series = red.NewCache(cfg.limit, m.newSeries, m.overflowSeries)
+	limit := cfg.limitOf(ctor, m.names.Duration, m.names.Route)
+	m.series.ReportTo(limit)
+	m.attrs.ReportTo(limit)
 	m.overflowOK, m.overflowFailed = m.overflows(m.names.Route)
 	if m.byRoute {
 		m.routes = red.NewCache(cfg.limit, m.newGauge, func(string, uint64) *red.Gauge { return m.routesOverflow })
+		m.routes.ReportTo(cfg.limitOf(ctor, m.names.Active, m.names.Route))
 		m.routesOverflow = m.overflowGauge(m.names.Route)
 	} else {
-		for i := range numMethods {
-			m.methods[0][i] = m.newMethodGauge(uint8(i), 0)
-			m.methods[1][i] = m.newMethodGauge(uint8(i), 1)
+		for https := range m.methods {
+			m.methods[https] = make([]*red.Gauge, len(m.known.names))
+			for i := range m.known.names {
+				m.methods[https][i] = m.newMethodGauge(uint8(i), conn(https))
+			}
 		}
 	}
 	// Register last: a reader may collect at once, and observe reads all of
@@ -148,7 +171,8 @@ func newMiddleware(ctor string, opts []Option) (*middleware, error) {
 	if _, err := meter.RegisterCallback(m.observe, m.Observables...); err != nil {
 		return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
 	}
-	checkOtelhttp(cfg.provider, profiles[Semconv].server.names.Duration) // otelhttp's name too
+	cfg.checkProvider(ctor, m.Duration)
+	checkOtelhttp(cfg.provider, cfg.global, profiles[Semconv].server.names.Duration) // otelhttp's name too
 	return m, nil
 }
 
@@ -176,7 +200,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	method := methodIndex(r.Method)
+	kind, nest := kindsOf(w)
+	if nest {
+		if outer := writerOf(w); outer != nil && outer.m.recordsFor(m) {
+			h.serveInside(outer, w, r)
+			return
+		}
+	}
+	method := m.known.index(r.Method)
 	c := connOf(&m.names, r)
 	// Classic counts in-flight requests by route, so it names the route
 	// before serving, from the pattern it finds then.
@@ -190,7 +221,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rw := m.writers.Get().(*writer)
 	g.Inc(rw.stripe)
-	view := rw.wrap(w)
+	view := rw.wrapKind(w, kind)
 	// With WithBodySizes, the handler reads r.Body through the writer's
 	// counter, until the original is put back.
 	var body io.ReadCloser
@@ -207,11 +238,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if body != nil {
 			r.Body = body
 		}
-		status := rw.code()
-		if !served && rw.status == 0 {
-			status = http.StatusInternalServerError
-		}
-		code := seriesCode(status, method, c, !served && m.names.ErrorType != "")
+		status, code := m.ended(rw.status, method, c, !served)
 		var s *red.Series
 		switch {
 		case rw.hasValues && !withValues(m.attrs, &rw.values, &code, serverAttrShift):
@@ -225,6 +252,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if m.cfg.bodySizes {
 			m.recordSizes(r, rw, s)
 		}
+		if s.NoRoute {
+			m.noRoute(status)
+		}
 		if served { // after a panic the writer may still be in use up the stack
 			rw.w = nil
 			m.writers.Put(rw)
@@ -232,6 +262,49 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	h.next.ServeHTTP(view, r)
 	served = true
+}
+
+// recordsFor reports whether m, the middleware of a writer that the
+// middleware inner finds around its own, records the requests inner would
+// record: on the same MeterProvider and in the same profile, both would
+// count each request in the same series. Middlewares on different
+// providers or profiles record apart, each on its own.
+func (m *middleware) recordsFor(inner *middleware) bool {
+	return m == inner || (m.cfg.profile == inner.cfg.profile && red.SameProvider(m.cfg.provider, inner.cfg.provider))
+}
+
+// serveInside serves a request that outer, a middleware around this one,
+// records: it passes the request and the writer through unchanged, so
+// SetRoute and SetAttribute reach outer's writer, and hands outer the
+// route that this middleware, nearer the router, reads from its own
+// request, unless a route was handed over already.
+func (h *handler) serveInside(outer *writer, w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if outer.route == "" {
+			outer.route = h.m.patternOf(r)
+		}
+	}()
+	h.next.ServeHTTP(w, r)
+}
+
+// noRoute counts a request recorded with no route, which the handler
+// answered with status, and reports ErrNoRoute when noRouteReport
+// successful ones have come back while no request has matched a route. A
+// middleware with a WithRoute function names its own routes, and reports
+// nothing; after the report, or once a route has matched, this costs two
+// loads.
+func (m *middleware) noRoute(status int) {
+	if status < 200 || status > 299 || m.cfg.route != nil || m.routeSeen.Load() || m.noRouteReported.Load() {
+		return
+	}
+	if m.noRoutes.Add(1) == noRouteReport {
+		m.noRouteReported.Store(true)
+		otel.Handle(fmt.Errorf("%w: %d requests were answered 2xx with no route, and none has matched one: "+
+			"a middleware between otelred and the router replaced the request (r.WithContext), so the router's match never reached otelred; "+
+			"put otelred inside that middleware (first in chi's r.Use), or hand the route over with WithRoute or SetRoute. "+
+			"A handler with no router names its route with WithRoute (see %s)",
+			ErrNoRoute, noRouteReport, red.DocNoRoute))
+	}
 }
 
 // skip reports whether r is left unrecorded: by the WithFilter function,
@@ -262,6 +335,24 @@ func (h *handler) routedSeries(r *http.Request, rw *writer, g *red.Gauge, route,
 		g.Series.Store(rt)
 	}
 	return s
+}
+
+// ended returns the status a request that has ended is recorded with,
+// and the code of its attribute set, from the status the handler sent (0
+// for none), its method and conn, and whether it panicked: a handler that
+// sent nothing sent 200, as net/http does, unless it panicked, when the
+// profile's abort status is recorded (none in Semconv). This is the one
+// rule for every way a request ends, through the middleware or
+// [Request.End].
+func (m *middleware) ended(sent int, method uint8, c conn, panicked bool) (status int, code uint64) {
+	switch status = sent; {
+	case sent != 0:
+	case panicked:
+		status = m.sig.abortStatus
+	default:
+		status = http.StatusOK
+	}
+	return status, seriesCode(status, method, c, panicked && m.names.ErrorType != "")
 }
 
 func (m *middleware) record(ctx context.Context, s *red.Series, stripe uint32, status int, panicked bool, secs float64) {
@@ -308,10 +399,18 @@ func (m *middleware) observe(_ context.Context, o metric.Observer) error {
 func (m *middleware) newSeries(route string, code uint64) *red.Series {
 	status, method, c, panicked := unpackSeries(code)
 	failed := panicked || m.isError(status)
-	kv := []attribute.KeyValue{
-		m.names.Method.String(methodNames[method]),
-		m.names.Route.String(route),
-		m.names.Status.Int(status),
+	kv := []attribute.KeyValue{m.names.Method.String(m.known.names[method])}
+	noRoute := route == Unmatched
+	if noRoute {
+		route = m.names.Unmatched
+	} else {
+		m.routeSeen.Store(true)
+	}
+	if route != "" {
+		kv = append(kv, m.names.Route.String(route))
+	}
+	if status != 0 {
+		kv = append(kv, m.names.Status.Int(status))
 	}
 	kv = m.connAttrs(kv, c)
 	kv = m.attrs.Append(kv, attrID(code, serverAttrShift))
@@ -322,7 +421,9 @@ func (m *middleware) newSeries(route string, code uint64) *red.Series {
 		}
 		kv = append(kv, m.names.ErrorType.String(et))
 	}
-	return red.NewSeries(failed, m.withService(kv...)...)
+	s := red.NewSeries(failed, m.withService(kv...)...)
+	s.NoRoute = noRoute
+	return s
 }
 
 // overflowSeries is where a key goes when the cache is full. Semconv keeps
@@ -337,7 +438,7 @@ func (m *middleware) overflowSeries(_ string, code uint64) *red.Series {
 
 func (m *middleware) newGauge(route string, method uint64) *red.Gauge {
 	return red.NewGauge(true, m.withService(
-		m.names.Method.String(methodNames[method]),
+		m.names.Method.String(m.known.names[method]),
 		m.names.Route.String(route),
 	)...)
 }
@@ -345,7 +446,7 @@ func (m *middleware) newGauge(route string, method uint64) *red.Gauge {
 // newMethodGauge builds the in-flight gauge of a method, and of the
 // scheme where the profile records it (https says which).
 func (m *middleware) newMethodGauge(method uint8, https conn) *red.Gauge {
-	kv := []attribute.KeyValue{m.names.Method.String(methodNames[method])}
+	kv := []attribute.KeyValue{m.names.Method.String(m.known.names[method])}
 	if m.names.Scheme != "" {
 		kv = append(kv, m.names.Scheme.String(https.scheme()))
 	}

@@ -13,7 +13,7 @@ import (
 // for odd statuses too, and for every scheme and protocol version.
 func TestSeriesCodeRoundTrips(t *testing.T) {
 	for _, status := range []int{0, 101, 200, 599, 999, -1, 1 << 20} {
-		for method := range uint8(numMethods) {
+		for method := range uint8(maxKnownMethods + 1) {
 			for c := range conn(2 * len(protoVersions)) {
 				for _, panicked := range []bool{false, true} {
 					for _, id := range []uint64{0, 1, red.MaxAttrIDs} {
@@ -35,7 +35,7 @@ func TestSeriesCodeRoundTrips(t *testing.T) {
 // values beside them.
 func TestClientCodeRoundTrips(t *testing.T) {
 	for _, status := range []int{0, 200, 503, -1, 1 << 20} {
-		for method := range uint8(numMethods) {
+		for method := range uint8(maxKnownMethods + 1) {
 			for kind := range uint8(len(transportErrors)) {
 				for c := conn(0); c < conn(2*len(protoVersions)); c += 2 { // no scheme bit
 					for _, id := range []uint64{0, 1, red.MaxAttrIDs} {

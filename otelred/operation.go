@@ -38,8 +38,9 @@ type Operations struct {
 	overflow       *op
 	overflowFailed *red.Series
 	// budget is how many more attribute sets may be made; names and error
-	// types draw from it.
+	// types draw from it, and limit hears when it is spent.
 	budget atomic.Int64
+	limit  *red.Limit
 	epoch  time.Time
 }
 
@@ -68,7 +69,9 @@ func NewOperations(opts ...Option) (*Operations, error) {
 		return nil, err
 	}
 	o.budget.Store(int64(cfg.limit))
+	o.limit = cfg.limitOf("NewOperations", o.names.Duration, o.names.Operation)
 	o.ops = red.NewCache(cfg.limit, o.newOp, func(string, uint64) *op { return o.overflow })
+	o.ops.ReportTo(o.limit) // names past the limit, as error types past the budget
 	o.overflow = &op{active: o.overflowGauge(o.names.Operation)}
 	o.overflow.ok, o.overflowFailed = o.overflows(o.names.Operation)
 	if o.names.ErrorType != "" {
@@ -77,6 +80,7 @@ func NewOperations(opts ...Option) (*Operations, error) {
 	if _, err := meter.RegisterCallback(o.observe, o.Observables...); err != nil {
 		return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
 	}
+	cfg.checkProvider("NewOperations", o.Duration)
 	return o, nil
 }
 
@@ -150,8 +154,16 @@ func (o *Operations) Track(ctx context.Context, name string, fn func(context.Con
 }
 
 // take draws one attribute set from the budget, and reports whether there
-// was one.
-func (o *Operations) take() bool { return o.budget.Add(-1) >= 0 }
+// was one. The first time there is none, the limit reports it, with how
+// many sets were asked for: it runs under a cache's lock, which the report
+// (the user's error handler) must then not need.
+func (o *Operations) take() bool {
+	left := o.budget.Add(-1)
+	if left < 0 {
+		o.limit.Folded(o.cfg.limit - int(left))
+	}
+	return left >= 0
+}
 
 // newOp builds the state of a name seen for the first time, or hands out
 // the overflow's when the budget is spent.

@@ -1,6 +1,7 @@
 package otelred
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -42,6 +43,7 @@ func (f optionFunc) apply(c *config) error { return f(c) }
 type config struct {
 	used     uses // the options that apply to some constructors only
 	provider metric.MeterProvider
+	global   bool // provider is the global one: no WithMeterProvider was given
 	profile  Profile
 	route    func(*http.Request) string
 	isError  func(status int) bool
@@ -104,7 +106,7 @@ func newConfig(ctor string, allowed uses, opts []Option) (config, error) {
 		return config{}, err
 	}
 	if c.provider == nil {
-		c.provider = otel.GetMeterProvider()
+		c.provider, c.global = otel.GetMeterProvider(), true
 	}
 	from := "" // where the service name comes from, when no option gave it
 	if c.service == "" {
@@ -161,10 +163,9 @@ func WithProfile(p Profile) Option {
 // that do not set [http.Request.Pattern]. It is called with the same request
 // after the wrapped handler returns and must return a template such as
 // "/users/{id}", never the raw path; anything before the first "/" (a method
-// or host) is removed. An empty result means the request matched no route,
-// and it is recorded under [Unmatched]; a template longer than
-// [MaxValueLength] is recorded as "_OTHER", and invalid UTF-8 with U+FFFD
-// in place of the invalid bytes.
+// or host) is removed. An empty result means the request matched no route
+// (see [Unmatched]); a template longer than [MaxValueLength] is recorded as
+// "_OTHER", and invalid UTF-8 with U+FFFD in place of the invalid bytes.
 //
 // For the Classic profile's in-flight gauge, which is labelled by path, the
 // function is also called before the handler runs; it should return "" when
@@ -283,6 +284,21 @@ func (c *config) errorRule(s *signal) func(status int) bool {
 	}
 	min := s.minErrorStatus
 	return func(status int) bool { return status >= min }
+}
+
+// checkProvider reports, once for the constructor named ctor, a provider
+// that is the global one as OpenTelemetry starts it, which records
+// nothing: probe is an instrument it created.
+func (c *config) checkProvider(ctor string, probe interface{ Enabled(context.Context) bool }) {
+	if c.global && red.DefaultGlobal(c.provider, probe) {
+		red.WarnNoMeterProvider(ctor, "WithMeterProvider")
+	}
+}
+
+// limitOf is the cardinality limit of the instrument named instrument,
+// built by ctor, whose overflow series has key = [Overflow].
+func (c *config) limitOf(ctor, instrument string, key attribute.Key) *red.Limit {
+	return red.NewLimit(c.limit, ctor, instrument, string(key), raiseLimit)
 }
 
 // meter is the Meter of every instrument otelred creates.

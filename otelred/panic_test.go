@@ -38,20 +38,27 @@ func TestPanics(t *testing.T) {
 		wantErrors map[string]int64
 	}{
 		{
-			name:     "a panicking handler is recorded as a 500 panic and the panic continues",
+			name:     "a panicking handler is recorded as a panic with no status, and the panic continues",
 			panicked: errBoom,
-			want:     map[string]uint64{series("GET", "/p", 500, "panic"): 1},
+			want:     map[string]uint64{series("GET", "/p", noStatus, "panic"): 1},
 		},
 		{
-			name:     "http.ErrAbortHandler propagates and is recorded",
+			name:     "http.ErrAbortHandler propagates and is recorded with no status",
 			panicked: http.ErrAbortHandler,
-			want:     map[string]uint64{series("GET", "/p", 500, "panic"): 1},
+			want:     map[string]uint64{series("GET", "/p", noStatus, "panic"): 1},
 		},
 		{
 			name:     "a panic after the status was sent keeps that status",
 			panicked: "late",
 			before:   func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK); w.(http.Flusher).Flush() },
 			want:     map[string]uint64{series("GET", "/p", 200, "panic"): 1},
+		},
+		{
+			name:       "a panic before any status is a 500 in the classic profile",
+			profile:    otelred.Classic,
+			panicked:   http.ErrAbortHandler,
+			want:       map[string]uint64{"method=GET,path=/p,service=svc,status_code=500": 1},
+			wantErrors: map[string]int64{"method=GET,path=/p,service=svc,status_code=500": 1},
 		},
 		{
 			name:       "a panic is counted as an error in the classic profile",

@@ -24,11 +24,12 @@ type Profile uint8
 const (
 	// Semconv follows the OpenTelemetry HTTP semantic conventions (version
 	// [SemconvVersion]): http.server.request.duration (histogram, seconds)
-	// with the attributes http.request.method, url.scheme, http.route,
-	// http.response.status_code, network.protocol.version and, on failed
-	// requests only, error.type; and http.server.active_requests, with
-	// http.request.method and url.scheme. Requests with status >= 500 are
-	// failures by default.
+	// with the attributes http.request.method, url.scheme, http.route
+	// (when a route matched), http.response.status_code (when a status was
+	// sent: a handler that panicked before sending one has none),
+	// network.protocol.version and, on failed requests only, error.type;
+	// and http.server.active_requests, with http.request.method and
+	// url.scheme. Requests with status >= 500 are failures by default.
 	Semconv Profile = iota
 
 	// Classic mirrors the four metrics of the RED tutorial exactly:
@@ -76,6 +77,12 @@ type Names struct {
 	// neither.
 	Scheme          attribute.Key
 	ProtocolVersion attribute.Key
+
+	// Unmatched is the value of Route recorded for a request that matched
+	// no route: [Unmatched] in Classic, and "" in Semconv, which leaves
+	// http.route out, as the semantic conventions set it only when it is
+	// available.
+	Unmatched string
 }
 
 // labeler builds attribute sets with the names of one signal, adding the
@@ -146,6 +153,10 @@ type signal struct {
 	activeByRoute bool
 	// minErrorStatus is the default error rule: status >= minErrorStatus.
 	minErrorStatus int
+	// abortStatus is the status recorded for a handler that panicked
+	// before it sent one; 0 leaves the status attribute out, as the
+	// semantic conventions set it only when one was sent.
+	abortStatus int
 }
 
 // spec returns the instruments of the signal, with the profile's bucket
@@ -203,6 +214,8 @@ var profiles = [...]profileData{
 			responseSizeDesc: httpconv.ServerResponseBodySize{}.Description(),
 			activeUnit:       httpconv.ServerActiveRequests{}.Unit(),
 			minErrorStatus:   500,
+			// abortStatus is left zero: a handler that panicked before
+			// sending a status has no status code.
 		},
 		client: signal{
 			names: Names{
@@ -250,6 +263,7 @@ var profiles = [...]profileData{
 				Route:            "path",
 				Status:           "status_code",
 				Service:          "service",
+				Unmatched:        Unmatched,
 			},
 			durationDesc:     "HTTP request latency in seconds.",
 			requestSizeDesc:  "HTTP request body size in bytes.",
@@ -260,6 +274,7 @@ var profiles = [...]profileData{
 			activeUnit:       "{request}",
 			activeByRoute:    true,
 			minErrorStatus:   400,
+			abortStatus:      500,
 		},
 		client: signal{
 			names: Names{

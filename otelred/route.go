@@ -8,8 +8,13 @@ import (
 	"github.com/otelred/otelred/otelred/internal/red"
 )
 
-// Unmatched is the route recorded for every request that matched no route
-// (a 404 or 405 from [http.ServeMux], say). Raw paths never become values.
+// Unmatched is the route the [Classic] profile records for every request
+// that matched no route (a 404 or 405 from [http.ServeMux], say), in its
+// path label. [Semconv] records no http.route for them at all, as the
+// semantic conventions set it only when it is available; its series of
+// such requests are those without http.route. Raw paths never become
+// values. A [WithRoute] function or [SetRoute] that names a route
+// "unmatched" names this one.
 const Unmatched = "unmatched"
 
 // Overflow is the route recorded, together with otel.metric.overflow=true,
@@ -35,8 +40,8 @@ const Overflow = "overflow"
 // call is then harmless. It allocates nothing.
 //
 // A request that reaches no SetRoute call, a 404 or 405 from the router
-// say, is recorded under the route the router left on the request, or
-// [Unmatched].
+// say, is recorded under the route the router left on the request, or as
+// one that matched no route (see [Unmatched]).
 func SetRoute(w http.ResponseWriter, route string) bool {
 	rw := writerOf(w)
 	if rw == nil {
@@ -85,16 +90,23 @@ func template(pattern string) string {
 // routeAfter names the route of a request that has been served through
 // rw, reading what the router handed over or left on the same request.
 func (h *handler) routeAfter(r *http.Request, rw *writer) string {
-	var p string
-	switch {
-	case rw.route != "":
-		p = rw.route
-	case h.m.cfg.route != nil:
-		p = h.m.cfg.route(r)
-	case !connectRedirect(r, r.Pattern):
-		p = r.Pattern
+	p := rw.route
+	if p == "" {
+		p = h.m.patternOf(r)
 	}
 	return routeValue(p)
+}
+
+// patternOf is the route pattern a served request r carries: what the
+// WithRoute function names, or r.Pattern; "" for none.
+func (m *middleware) patternOf(r *http.Request) string {
+	switch {
+	case m.cfg.route != nil:
+		return m.cfg.route(r)
+	case !connectRedirect(r, r.Pattern):
+		return r.Pattern
+	}
+	return ""
 }
 
 // routeBefore names the route of a request that has not been served yet,

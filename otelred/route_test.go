@@ -43,13 +43,13 @@ func TestRoutes(t *testing.T) {
 	}
 	got := h.counts(duration)
 	wantCounts(t, got, map[string]uint64{
-		series("GET", "/users/{id}", 200, ""):        2,
-		series("GET", "/static/", 200, ""):           1,
-		series("GET", "/hosted", 200, ""):            1,
-		series("GET", "/files/{path...}", 200, ""):   1,
-		series("GET", "/{$}", 200, ""):               1,
-		series("GET", otelred.Unmatched, 404, ""):    1,
-		series("DELETE", otelred.Unmatched, 405, ""): 1,
+		series("GET", "/users/{id}", 200, ""):      2,
+		series("GET", "/static/", 200, ""):         1,
+		series("GET", "/hosted", 200, ""):          1,
+		series("GET", "/files/{path...}", 200, ""): 1,
+		series("GET", "/{$}", 200, ""):             1,
+		series("GET", noRoute, 404, ""):            1,
+		series("DELETE", noRoute, 405, ""):         1,
 	})
 	for k := range got {
 		for _, raw := range []string{"/users/42", "page-123", "a/b/c.txt", "example.com"} {
@@ -90,8 +90,8 @@ func TestWithRouteNamesRoutesForOtherRouters(t *testing.T) {
 	h.do(s, "PUT", "/orders/7")
 	h.do(s, "PUT", "/nope")
 	wantCounts(t, h.counts(duration), map[string]uint64{
-		series("PUT", "/orders/:id", 204, ""):     1,
-		series("PUT", otelred.Unmatched, 404, ""): 1,
+		series("PUT", "/orders/:id", 204, ""): 1,
+		series("PUT", noRoute, 404, ""):       1,
 	})
 }
 

@@ -48,21 +48,28 @@ func (p point) status() int64              { v, _ := p.Value(semconv.HTTPRespons
 var transportErrors = []string{"canceled", "timeout", "connection_refused", "connection_reset", "dns", "tls", "_OTHER"}
 
 // serverRequest and clientRequest are the requirements of the duration of
-// a server and of a client request; the body sizes share them.
+// a server and of a client request; the body sizes share them. The
+// requests TestSemconvRequirements sends tell the conditions apart by
+// their attributes: the only 404 and 405 are the router's own (no route
+// matched), and the only handler that sends no status panics, on /panic.
 var (
 	serverRequest = requirement{
 		instrument: httpconv.ServerRequestDuration{}.Name(),
 		required:   []attribute.Key{semconv.HTTPRequestMethodKey, semconv.URLSchemeKey},
 		conditional: map[attribute.Key]func(point) bool{
-			// "If request has ended with an error": a 5xx, or a panic
-			// (recorded as 500 when nothing was sent).
-			semconv.ErrorTypeKey: func(p point) bool { return p.status() >= 500 },
-			// "If and only if one was received/sent": a server always
-			// sends one, 500 when the handler panicked first.
-			semconv.HTTPResponseStatusCodeKey: func(point) bool { return true },
-			// "If and only if it's available": otelred always names the
-			// route, with "unmatched" when the router matched none.
-			semconv.HTTPRouteKey: func(point) bool { return true },
+			// "If request has ended with an error": a 5xx, or a panic,
+			// which sent no status.
+			semconv.ErrorTypeKey: func(p point) bool {
+				return !p.has(semconv.HTTPResponseStatusCodeKey) || p.status() >= 500
+			},
+			// "If and only if one was received/sent": every handler but
+			// the one that panics sends one.
+			semconv.HTTPResponseStatusCodeKey: func(p point) bool { return p.str(semconv.HTTPRouteKey) != "/panic" },
+			// "If and only if it's available": a route is, unless the
+			// router matched none (its 404 and 405).
+			semconv.HTTPRouteKey: func(p point) bool {
+				return !p.has(semconv.HTTPResponseStatusCodeKey) || (p.status() != 404 && p.status() != 405)
+			},
 		},
 		recommended: map[attribute.Key][]string{
 			semconv.NetworkProtocolVersionKey: {"1.0", "1.1", "2", "3"},
@@ -115,11 +122,32 @@ var requirements = []requirement{
 }
 
 // TestSemconvRequirements serves and sends requests of every kind
-// (success, 4xx, 5xx, panic, unmatched, over HTTP/1.1 in the clear and
-// HTTP/2 over TLS, and a client request that gets no response), with body
-// sizes on, then walks the requirements of each instrument over every
-// data point recorded.
+// (success, 4xx, 5xx, a panic before any status, no route matched, 405,
+// the QUERY method and one outside the standard ones, over HTTP/1.1 in
+// the clear and HTTP/2 over TLS, and a client request that gets no
+// response), with body sizes on, then walks the requirements of each
+// instrument over every data point recorded: with the standard methods,
+// and with OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS overriding them. Every
+// method recorded is a known one or _OTHER.
 func TestSemconvRequirements(t *testing.T) {
+	standard := []string{"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"}
+	for _, tc := range []struct {
+		name, env string
+		known     []string
+		// seen are methods that must be recorded by name.
+		seen []string
+	}{
+		{"the standard methods", "", standard, []string{"GET", "DELETE", "QUERY", "_OTHER"}},
+		{"OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS=GET,QUERY,FOO", "GET,QUERY,FOO", []string{"GET", "QUERY", "FOO"}, []string{"GET", "QUERY", "FOO", "_OTHER"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS", tc.env)
+			checkRequirements(t, append(tc.known, "_OTHER"), tc.seen)
+		})
+	}
+}
+
+func checkRequirements(t *testing.T, methods, seen []string) {
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
 	t.Cleanup(func() { mp.Shutdown(context.Background()) })
@@ -130,11 +158,12 @@ func TestSemconvRequirements(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if r.PathValue("id") == "0" {
-			http.NotFound(w, r)
+			w.WriteHeader(http.StatusBadRequest) // a 4xx of a matched route
 		}
 	})
 	mux.HandleFunc("GET /fail", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) })
 	mux.HandleFunc("GET /panic", func(http.ResponseWriter, *http.Request) { panic(http.ErrAbortHandler) })
+	mux.HandleFunc("/search", func(http.ResponseWriter, *http.Request) {}) // any method
 
 	plain := httptest.NewServer(mw(mux))
 	t.Cleanup(plain.Close)
@@ -163,8 +192,15 @@ func TestSemconvRequirements(t *testing.T) {
 	}
 
 	for _, s := range []*httptest.Server{plain, secure} {
-		for _, p := range []string{"/users/1", "/users/0", "/fail", "/panic", "/nowhere"} {
-			resp, err := clients[s].Get(s.URL + p)
+		for _, rq := range []struct{ method, path string }{
+			{"GET", "/users/1"}, {"GET", "/users/0"}, {"GET", "/fail"}, {"GET", "/panic"}, {"GET", "/nowhere"},
+			{"DELETE", "/users/1"}, {"QUERY", "/search"}, {"FOO", "/search"},
+		} {
+			req, err := http.NewRequest(rq.method, s.URL+rq.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := clients[s].Do(req)
 			if err == nil {
 				resp.Body.Close()
 			}
@@ -198,7 +234,8 @@ func TestSemconvRequirements(t *testing.T) {
 		}
 	}
 
-	var schemes, versions []string
+	var schemes, versions, recorded []string
+	var unrouted, aborted bool
 	for _, req := range requirements {
 		t.Run(req.instrument, func(t *testing.T) {
 			ps := points[req.instrument]
@@ -222,6 +259,14 @@ func TestSemconvRequirements(t *testing.T) {
 						t.Errorf("%s{%s}: recommended %s = %q, want one of %q", req.instrument, at, k, p.str(k), values)
 					}
 				}
+				if m := p.str(semconv.HTTPRequestMethodKey); !slices.Contains(methods, m) {
+					t.Errorf("%s{%s}: http.request.method %q, want one of %q", req.instrument, at, m, methods)
+				}
+				recorded = append(recorded, p.str(semconv.HTTPRequestMethodKey))
+				if req.instrument == serverRequest.instrument {
+					unrouted = unrouted || !p.has(semconv.HTTPRouteKey)
+					aborted = aborted || !p.has(semconv.HTTPResponseStatusCodeKey)
+				}
 				if p.has(semconv.URLSchemeKey) {
 					schemes = append(schemes, p.str(semconv.URLSchemeKey))
 				}
@@ -230,6 +275,16 @@ func TestSemconvRequirements(t *testing.T) {
 				}
 			}
 		})
+	}
+	// The conditions held both ways: a request matched no route, and one
+	// sent no status; each method that must be was recorded by name.
+	if !unrouted || !aborted {
+		t.Errorf("server points without http.route: %v, without a status: %v; want both", unrouted, aborted)
+	}
+	for _, want := range seen {
+		if !slices.Contains(recorded, want) {
+			t.Errorf("no data point with http.request.method %q among %q", want, recorded)
+		}
 	}
 	// Both servers were seen, each with its own scheme and version.
 	for _, want := range []string{"http", "https"} {

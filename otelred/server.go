@@ -54,24 +54,27 @@ func (s *Server) Start(r *http.Request, route string) Request {
 	if m.skip(r) {
 		return Request{}
 	}
-	method := methodIndex(r.Method)
+	method := m.known.index(r.Method)
 	c := connOf(&m.names, r)
-	g := m.methods[c&1][method]
+	var g *red.Gauge
 	if m.byRoute {
 		g = m.routes.Get(routeValue(route), uint64(method))
+	} else {
+		g = m.methods[c&1][method]
 	}
 	stripe := red.Stripe()
 	g.Inc(stripe)
 	return Request{m: m, g: g, stripe: stripe, ctx: r.Context(), start: time.Since(m.epoch), method: method, conn: c}
 }
 
-// End records the request, once. route is the route template the
-// framework matched, such as "/users/:id" ("" when it matched none: the
-// request is recorded under [Unmatched]); as with [WithRoute], it must
-// never be the raw path. status is the status sent, or 0 when none was:
-// that is recorded as 200, as net/http sends, or as 500 when the handler
-// panicked. panicked says whether it did; the caller then lets the panic
-// continue.
+// End records the request, once, as the middleware of [New] records a
+// request that ends. route is the route template the framework matched,
+// such as "/users/:id" ("" when it matched none: see [Unmatched]); as with
+// [WithRoute], it must never be the raw path. status is the status sent,
+// or 0 when none was: that is recorded as 200, as net/http sends, unless
+// the handler panicked, when it is recorded with no status in Semconv and
+// as 500 in Classic. panicked says whether it did; the caller then lets
+// the panic continue.
 func (q Request) End(route string, status int, panicked bool) {
 	m := q.m
 	if m == nil {
@@ -79,12 +82,6 @@ func (q Request) End(route string, status int, panicked bool) {
 	}
 	secs := (time.Since(m.epoch) - q.start).Seconds()
 	q.g.Dec(q.stripe)
-	switch {
-	case status == 0 && panicked:
-		status = http.StatusInternalServerError
-	case status == 0:
-		status = http.StatusOK
-	}
-	code := seriesCode(status, q.method, q.conn, panicked && m.names.ErrorType != "")
+	status, code := m.ended(status, q.method, q.conn, panicked)
 	m.record(q.ctx, m.series.Get(routeValue(route), code), q.stripe, status, panicked, secs)
 }

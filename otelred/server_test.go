@@ -68,10 +68,10 @@ func TestSetRouteNamesTheRouteOfARouterThatPassesANewRequest(t *testing.T) {
 			h.do(s, "GET", "/elsewhere")
 			h.do(s, "POST", "/items/42")
 			wantCounts(t, h.counts(duration), map[string]uint64{
-				series("GET", "/items/{id}", 202, ""):      3,
-				series("GET", otelred.Unmatched, 404, ""):  1,
-				series("POST", otelred.Unmatched, 405, ""): 1,
-				series("GET", "/items/{id}", 500, "panic"): 1,
+				series("GET", "/items/{id}", 202, ""):           3,
+				series("GET", noRoute, 404, ""):                 1,
+				series("POST", noRoute, 405, ""):                1,
+				series("GET", "/items/{id}", noStatus, "panic"): 1,
 			})
 		})
 	}
@@ -116,7 +116,7 @@ func TestServerRecordsWhatAnAdapterReports(t *testing.T) {
 		{"GET", "/users/1", "/users/:id", 200, false},
 		{"GET", "/users/2", "/users/:id", 0, false}, // nothing sent: 200
 		{"GET", "/users/3", "/users/:id", 503, false},
-		{"GET", "/users/4", "/users/:id", 0, true}, // panicked before sending: 500
+		{"GET", "/users/4", "/users/:id", 0, true}, // panicked before sending: none (Semconv), 500 (Classic)
 		{"GET", "/users/5", "/users/:id", 201, true},
 		{"GET", "/nowhere", "", 404, false},
 		{"BREW", "/users/6", "GET /users/:id", 200, false}, // method and pattern reduced
@@ -128,12 +128,12 @@ func TestServerRecordsWhatAnAdapterReports(t *testing.T) {
 		want    map[string]uint64
 	}{
 		{otelred.Semconv, duration, map[string]uint64{
-			series("GET", "/users/:id", 200, ""):      2,
-			series("GET", "/users/:id", 503, "503"):   1,
-			series("GET", "/users/:id", 500, "panic"): 1,
-			series("GET", "/users/:id", 201, "panic"): 1,
-			series("GET", otelred.Unmatched, 404, ""): 1,
-			series("_OTHER", "/users/:id", 200, ""):   1,
+			series("GET", "/users/:id", 200, ""):           2,
+			series("GET", "/users/:id", 503, "503"):        1,
+			series("GET", "/users/:id", noStatus, "panic"): 1,
+			series("GET", "/users/:id", 201, "panic"):      1,
+			series("GET", noRoute, 404, ""):                1,
+			series("_OTHER", "/users/:id", 200, ""):        1,
 		}},
 		{otelred.Classic, "http_request_duration_seconds", map[string]uint64{
 			"method=GET,path=/users/:id,service=shop,status_code=200":    2,

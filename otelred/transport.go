@@ -77,6 +77,9 @@ func NewTransport(base http.RoundTripper, opts ...Option) (http.RoundTripper, er
 	if t.attrs, err = cfg.attributes("NewTransport", &t.names); err != nil {
 		return nil, err
 	}
+	if t.known, err = knownMethods("NewTransport"); err != nil {
+		return nil, err
+	}
 	// Past maxHosts keys, a host is _OTHER; with a WithHosts list, it is
 	// still checked against the list, so that junk hosts filling the cache
 	// cannot turn a listed host into _OTHER.
@@ -87,13 +90,17 @@ func NewTransport(base http.RoundTripper, opts ...Option) (http.RoundTripper, er
 		return t.newHost(hostport, scheme)
 	})
 	t.series = red.NewCache(cfg.limit, t.newSeries, t.overflowSeries)
+	limit := cfg.limitOf("NewTransport", t.names.Duration, t.names.ServerAddress)
+	t.series.ReportTo(limit)
+	t.attrs.ReportTo(limit)
 	t.overflowOK, t.overflowFailed = t.overflows(t.names.ServerAddress)
 	if t.Counting() {
 		if _, err := meter.RegisterCallback(t.observe, t.Observables...); err != nil {
 			return nil, fmt.Errorf("otelred: registering the collection callback: %w", err)
 		}
 	}
-	checkOtelhttp(cfg.provider, profiles[Semconv].client.names.Duration) // otelhttp's name too
+	cfg.checkProvider("NewTransport", t.Duration)
+	checkOtelhttp(cfg.provider, cfg.global, profiles[Semconv].client.names.Duration) // otelhttp's name too
 	return t, nil
 }
 
@@ -109,6 +116,7 @@ type transport struct {
 	hosts                      *red.Cache[string]
 	series                     *red.Cache[*red.Series] // by host and clientCode
 	attrs                      *red.Attributes         // of WithAttribute; nil: none
+	known                      *methodTable
 	overflowOK, overflowFailed *red.Series
 	epoch                      time.Time
 }
@@ -154,7 +162,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			host = t.hosts.Get(h, scheme)
 		}
 	}
-	method := methodIndex(req.Method)
+	method := t.known.index(req.Method)
 	start := time.Since(t.epoch)
 	resp, err := t.base.RoundTrip(req)
 	secs := (time.Since(t.epoch) - start).Seconds()
@@ -244,7 +252,7 @@ func (t *transport) newHost(hostport string, scheme uint64) string {
 func (t *transport) newSeries(host string, code uint64) *red.Series {
 	status, method, kind, c := unpackClient(code)
 	failed := kind != 0 || t.isError(status)
-	kv := []attribute.KeyValue{t.names.Method.String(methodNames[method])}
+	kv := []attribute.KeyValue{t.names.Method.String(t.known.names[method])}
 	kv = append(kv, t.hostAttrs(host)...)
 	if status != 0 {
 		kv = append(kv, t.names.Status.Int(status))

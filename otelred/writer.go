@@ -31,6 +31,9 @@ const (
 // is safe because net/http forbids using a ResponseWriter after ServeHTTP
 // returns; the same contract lets chi pool its route contexts.
 type writer struct {
+	// m is the middleware whose pool the writer is in; a middleware
+	// nested inside it finds m through the writer (see nestedIn).
+	m *middleware
 	w http.ResponseWriter
 	// status is the first final status sent, 0 while none has been.
 	status int
@@ -72,11 +75,17 @@ func (b *countingBody) Close() error { return b.rc.Close() }
 // wrap points the writer at w and returns the view that matches w's
 // optional interfaces.
 func (w *writer) wrap(rw http.ResponseWriter) http.ResponseWriter {
+	kind, _ := kindsOf(rw)
+	return w.wrapKind(rw, kind)
+}
+
+// wrapKind is wrap for a writer whose kind, from kindsOf, is known.
+func (w *writer) wrapKind(rw http.ResponseWriter, kind uint8) http.ResponseWriter {
 	w.w, w.status, w.route, w.written, w.body = rw, 0, "", 0, countingBody{}
 	if w.hasValues {
 		w.values, w.hasValues = red.Values{}, false
 	}
-	return w.view(kindOf(rw))
+	return w.view(kind)
 }
 
 // kinds remembers the optional interfaces of the first ResponseWriter types
@@ -90,25 +99,46 @@ var kinds [8]atomic.Pointer[typeKind]
 type typeKind struct {
 	t    reflect.Type
 	kind uint8
+	nest bool // see kindsOf
 }
 
 // kindOf returns the set of optional interfaces rw has.
 func kindOf(rw http.ResponseWriter) uint8 {
+	kind, _ := kindsOf(rw)
+	return kind
+}
+
+// kindsOf returns the set of optional interfaces rw has, and whether rw
+// may be, or wrap, a writer of otelred's: whether it has the method that
+// tells one or Unwrap. Only then does a middleware look for an outer
+// otelred's writer (see writerOf), so the usual writers of net/http cost
+// no more than the comparison of their type.
+func kindsOf(rw http.ResponseWriter) (kind uint8, nest bool) {
 	t := reflect.TypeOf(rw)
 	for i := range kinds {
 		e := kinds[i].Load()
 		if e == nil {
-			k := assertKind(rw)
+			e = &typeKind{t, assertKind(rw), mayNest(rw)}
 			// A racing store of another type wins the slot; this type
 			// then takes a later one on a later request.
-			kinds[i].CompareAndSwap(nil, &typeKind{t, k})
-			return k
+			kinds[i].CompareAndSwap(nil, e)
+			return e.kind, e.nest
 		}
 		if e.t == t {
-			return e.kind
+			return e.kind, e.nest
 		}
 	}
-	return assertKind(rw)
+	return assertKind(rw), mayNest(rw)
+}
+
+// mayNest reports whether rw is a writer of otelred's, or unwraps to
+// another writer, which may be.
+func mayNest(rw http.ResponseWriter) bool {
+	switch rw.(type) {
+	case interface{ red() *writer }, interface{ Unwrap() http.ResponseWriter }:
+		return true
+	}
+	return false
 }
 
 // assertKind finds the optional interfaces of rw by asserting each.
@@ -130,15 +160,6 @@ func assertKind(rw http.ResponseWriter) uint8 {
 		kind |= hasStringWriter
 	}
 	return kind
-}
-
-// code is the status to record once the handler has returned: what it
-// sent, or 200 when it sent nothing, as net/http does.
-func (w *writer) code() int {
-	if w.status == 0 {
-		return http.StatusOK
-	}
-	return w.status
 }
 
 // writeHeader forwards every call, so a later status still reaches net/http

@@ -155,8 +155,9 @@ func TestWriterKeepsExactlyTheWrappedInterfaces(t *testing.T) {
 	}
 }
 
-// TestWriterStatus pins the status rules on the writer alone; the
-// middleware tests check them again against a real server.
+// TestWriterStatus pins the status rules on the writer, and the rule that
+// records a request that sent none (ended); the middleware tests check
+// them again against a real server.
 func TestWriterStatus(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -179,7 +180,8 @@ func TestWriterStatus(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var w writer
 			tc.do(w.wrap(fake(numKinds-1, &spyWriter{})))
-			if got := w.code(); got != tc.want {
+			m := &middleware{labeler: labeler{names: profiles[Semconv].server.names}, sig: &profiles[Semconv].server}
+			if got, _ := m.ended(w.status, 0, 0, false); got != tc.want {
 				t.Errorf("status = %d, want %d", got, tc.want)
 			}
 		})

@@ -56,8 +56,13 @@ const DefaultWindow = Window(30 * 24 * time.Hour)
 // kind: a route objective takes that route out of the global one, so no
 // request counts toward two objectives of the same kind. A route that sets
 // only a latency objective still counts toward the global availability
-// objective. Requests that matched no route ([otelred.Unmatched]) count
-// toward no objective: they are the client's doing, not the service's.
+// objective. Requests that matched no route count toward no objective:
+// they are the client's doing, not the service's. In [otelred.Semconv]
+// they are the series without http.route (the semantic conventions set it
+// only when a route is available); in [otelred.Classic] the route
+// [otelred.Unmatched], which is the value [otelred.Unmatched] keeps. The
+// requests past the cardinality limit, in the route [otelred.Overflow],
+// matched routes, and count toward the global objectives.
 //
 // What a failure is comes from the middleware's error rule: by default
 // status >= 500 for [otelred.Semconv] and status >= 400 for
@@ -221,7 +226,7 @@ func checkRoute(field, route string) error {
 	case route == "":
 		return fmt.Errorf("%w: %s is empty", ErrInvalidObjective, field)
 	case route == otelred.Unmatched || route == otelred.Overflow:
-		return fmt.Errorf("%w: %s = %q is the value otelred records for requests without a route of their own; it takes no objective", ErrInvalidObjective, field, route)
+		return fmt.Errorf("%w: %s = %q is the value otelred records for requests without a route of their own (Classic's requests that matched none, or the overflow past the cardinality limit); it takes no objective", ErrInvalidObjective, field, route)
 	case !utf8.ValidString(route):
 		return fmt.Errorf("%w: %s = %q is not valid UTF-8", ErrInvalidObjective, field, route)
 	}

@@ -50,6 +50,15 @@
 // format=json. Numbers that do not exist yet (a rate before the second
 // collection, a ratio or quantile of no requests) are null.
 //
+// Two kinds of row are not one route, peer, operation or method, and the
+// feed gives them a note that the page shows beside the name: the row of
+// the requests that matched no route (named "" in the Semconv profile,
+// which records no http.route for them, and shown as "(no route)";
+// "unmatched" in Classic), and the row of the overflow series
+// (otel.metric.overflow=true, named "overflow"), which holds the
+// attribute sets past otelred's cardinality limit and names the options
+// that raise it.
+//
 // # Readers and cost
 //
 // The page reads the instruments in process, from a reader of the same

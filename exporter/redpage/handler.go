@@ -234,7 +234,11 @@ type (
 		History []point `json:"history"`
 	}
 	row struct {
-		Name       string `json:"name"`
+		Name string `json:"name"`
+		// Note says what the row holds when it is not one route, peer,
+		// operation or method: the requests that matched no route, or
+		// the overflow past the cardinality limit.
+		Note       string `json:"note,omitempty"`
 		Rate       number `json:"rate"`
 		ErrorRatio number `json:"error_ratio"`
 		P50        number `json:"p50_ms"`
@@ -288,7 +292,9 @@ func (h *Handler) encode(err error) []byte {
 			if prevSec != nil {
 				prev = prevSec.rows[name]
 			}
-			fs.Rows = append(fs.Rows, makeRow(name, sec.rows[name], prev, base != nil, secs))
+			r := makeRow(name, sec.rows[name], prev, base != nil, secs)
+			r.Note = sig.note(name, sec.rows[name])
+			fs.Rows = append(fs.Rows, r)
 		}
 		f.Section = append(f.Section, fs)
 	}

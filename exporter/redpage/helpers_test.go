@@ -55,6 +55,7 @@ type (
 	}
 	testRow struct {
 		Name       string   `json:"name"`
+		Note       string   `json:"note"`
 		Rate       *float64 `json:"rate"`
 		ErrorRatio *float64 `json:"error_ratio"`
 		P50        *float64 `json:"p50_ms"`

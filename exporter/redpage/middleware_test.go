@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -197,5 +198,55 @@ func TestNamesAreEscaped(t *testing.T) {
 	}
 	if !strings.Contains(rec.Header().Get("Content-Security-Policy"), "script-src 'sha256-") {
 		t.Errorf("Content-Security-Policy = %q, want scripts pinned by hash", rec.Header().Get("Content-Security-Policy"))
+	}
+}
+
+// TestFeedNotesTheRowsThatAreNotRoutes serves, through otelred's
+// middleware with a cardinality limit of 2, a request that matches no
+// route and three routes, so that the last two overflow, and checks the
+// rows and their notes in each profile: the requests without a route (a
+// row named "" in Semconv, "unmatched" in Classic) and the overflow say
+// what they hold, and the overflow's note names the options that raise
+// the limit; a route's row has no note.
+func TestFeedNotesTheRowsThatAreNotRoutes(t *testing.T) {
+	for _, tc := range []struct {
+		profile otelred.Profile
+		none    string // the row of the requests that matched no route
+	}{
+		{otelred.Semconv, ""},
+		{otelred.Classic, otelred.Unmatched},
+	} {
+		t.Run(tc.profile.String(), func(t *testing.T) {
+			reader := sdkmetric.NewManualReader()
+			mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+			t.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+			mw, err := otelred.New(otelred.WithMeterProvider(mp), otelred.WithProfile(tc.profile),
+				otelred.WithService("svc"), otelred.WithCardinalityLimit(2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mux := http.NewServeMux()
+			for _, p := range []string{"/a", "/b", "/c"} {
+				mux.HandleFunc("GET "+p, func(http.ResponseWriter, *http.Request) {})
+			}
+			h := newTestHandler(reader, newClock(), tc.profile)
+			srv := mw(mux)
+			for _, p := range []string{"/nowhere", "/a", "/b", "/c"} {
+				srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
+			}
+			got := map[string]string{}
+			for _, r := range feedOf(t, h).section(t, "HTTP server").Rows {
+				got[r.Name] = r.Note
+			}
+			want := map[string]string{
+				tc.none: "the requests that matched no route",
+				"/a":    "",
+				otelred.Overflow: "the overflow past otelred's cardinality limit: the attribute sets that did not fit, folded into one series; " +
+					"raise the limit with otelred.WithCardinalityLimit, or exporter Config.CardinalityLimit (OTELRED_CARDINALITY_LIMIT)",
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("rows and notes:\n got %q\nwant %q", got, want)
+			}
+		})
 	}
 }

@@ -24,7 +24,22 @@ type signal struct {
 	names otelred.Names
 	key   attribute.Key // the row: route, peer, operation or method
 	port  attribute.Key // with key, for client peers: host:port
+	// unmatched notes the row of the requests that matched no route (the
+	// HTTP server's row named names.Unmatched); "" for other signals.
+	unmatched string
 }
+
+// overflowKey marks the series of what did not fit under otelred's
+// cardinality limit, as the OpenTelemetry SDK marks its own.
+const overflowKey = attribute.Key("otel.metric.overflow")
+
+// The notes the feed gives the rows that are not one route, peer,
+// operation or method.
+const (
+	unmatchedNote = "the requests that matched no route"
+	overflowNote  = "the overflow past otelred's cardinality limit: the attribute sets that did not fit, folded into one series; " +
+		"raise the limit with otelred.WithCardinalityLimit, or exporter Config.CardinalityLimit (OTELRED_CARDINALITY_LIMIT)"
+)
 
 // signals returns the sections of a profile, in the order the page shows
 // them: HTTP server by route, HTTP client by peer, operations by name, and
@@ -32,7 +47,7 @@ type signal struct {
 func signals(p otelred.Profile) []signal {
 	server, client, ops := p.Names(), p.ClientNames(), p.OperationNames()
 	return []signal{
-		{title: "HTTP server", scope: otelred.ScopeName, names: server, key: server.Route},
+		{title: "HTTP server", scope: otelred.ScopeName, names: server, key: server.Route, unmatched: unmatchedNote},
 		{title: "HTTP client", scope: otelred.ScopeName, names: client, key: client.ServerAddress, port: client.ServerPort},
 		{title: "Operations", scope: otelred.ScopeName, names: ops, key: ops.Operation},
 		{title: "gRPC server", scope: otelredgrpc.ScopeName, key: semconv.RPCMethodKey, names: otelred.Names{
@@ -53,6 +68,9 @@ type series struct {
 
 	inFlight    int64
 	hasInFlight bool
+
+	// overflow marks the row of the overflow series.
+	overflow bool
 }
 
 // add adds o into s.
@@ -79,6 +97,28 @@ func (sec *section) row(name string) *series {
 		sec.rows[name] = s
 	}
 	return s
+}
+
+// point returns the row of a data point with attributes set, marked as
+// the overflow's when set says so.
+func (sec *section) point(sig signal, set *attribute.Set) *series {
+	s := sec.row(sig.rowName(set))
+	if v, ok := set.Value(overflowKey); ok && v.AsBool() {
+		s.overflow = true
+	}
+	return s
+}
+
+// note is what the feed says of the row name, of series s: what it holds
+// when it is not one route, peer, operation or method; "" otherwise.
+func (sig signal) note(name string, s *series) string {
+	switch {
+	case s.overflow:
+		return overflowNote
+	case sig.unmatched != "" && name == sig.names.Unmatched:
+		return sig.unmatched
+	}
+	return ""
 }
 
 // snapshot is one collection of the instruments, by section.
@@ -143,7 +183,7 @@ func (sig signal) readMetric(sec *section, m metricdata.Metrics) error {
 				return errDelta
 			}
 			for _, dp := range d.DataPoints {
-				s := sec.row(sig.rowName(&dp.Attributes))
+				s := sec.point(sig, &dp.Attributes)
 				if countRequests {
 					s.requests += dp.Count
 				}
@@ -157,7 +197,7 @@ func (sig signal) readMetric(sec *section, m metricdata.Metrics) error {
 				return errDelta
 			}
 			for _, dp := range d.DataPoints {
-				s := sec.row(sig.rowName(&dp.Attributes))
+				s := sec.point(sig, &dp.Attributes)
 				if countRequests {
 					s.requests += dp.Count
 				}
@@ -176,7 +216,7 @@ func (sig signal) readMetric(sec *section, m metricdata.Metrics) error {
 			return errDelta
 		}
 		for _, dp := range d.DataPoints {
-			s := sec.row(sig.rowName(&dp.Attributes))
+			s := sec.point(sig, &dp.Attributes)
 			if m.Name == n.Requests {
 				s.requests += uint64(max(dp.Value, 0))
 			} else {
@@ -193,7 +233,7 @@ func (sig signal) readMetric(sec *section, m metricdata.Metrics) error {
 			sec.total.inFlight += dp.Value
 			sec.total.hasInFlight = true
 			if _, ok := dp.Attributes.Value(sig.key); ok {
-				s := sec.row(sig.rowName(&dp.Attributes))
+				s := sec.point(sig, &dp.Attributes)
 				s.inFlight += dp.Value
 				s.hasInFlight = true
 			}

@@ -8,7 +8,9 @@
 // Content-Encoding accepted, a protobuf ExportMetricsServiceResponse in
 // reply). It listens on 127.0.0.1 at a port the OS picks, stores every
 // request it accepts together with the headers (or gRPC metadata) it came
-// with, and reads data points back by metric name and attribute set.
+// with and its size, and reads data points back by metric name and
+// attribute set. The gRPC server keeps grpc-go's default limits, as a
+// collector does: it refuses a message over 4 MiB.
 //
 // # Faults
 //
@@ -41,6 +43,7 @@ import (
 	"google.golang.org/grpc/codes"
 	_ "google.golang.org/grpc/encoding/gzip" // accept gzip-compressed gRPC requests
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
@@ -111,6 +114,7 @@ type Receiver struct {
 	attempts int
 	requests []*colmetricpb.ExportMetricsServiceRequest
 	headers  []http.Header
+	sizes    []int
 	changed  chan struct{} // closed and replaced on every request
 }
 
@@ -148,7 +152,7 @@ func (r *Receiver) serveLocked() error {
 	r.addr = ln.Addr().String()
 	switch r.protocol {
 	case GRPC:
-		s := grpc.NewServer()
+		s := grpc.NewServer(grpc.StatsHandler(payloadSizes{}))
 		colmetricpb.RegisterMetricsServiceServer(s, grpcService{r: r})
 		r.stop = s.Stop
 		r.served.Go(func() { _ = s.Serve(ln) })
@@ -232,13 +236,14 @@ func (r *Receiver) Close() {
 // receive counts an export request, stores it if the Receiver accepts
 // requests, and returns the fault it meets. For [Hang] it returns only when
 // ctx ends or the Receiver is closed.
-func (r *Receiver) receive(ctx context.Context, req *colmetricpb.ExportMetricsServiceRequest, h http.Header) Fault {
+func (r *Receiver) receive(ctx context.Context, req *colmetricpb.ExportMetricsServiceRequest, h http.Header, size int) Fault {
 	r.mu.Lock()
 	r.attempts++
 	f := r.fault
 	if f == None {
 		r.requests = append(r.requests, req)
 		r.headers = append(r.headers, h)
+		r.sizes = append(r.sizes, size)
 	}
 	close(r.changed)
 	r.changed = make(chan struct{})
@@ -282,7 +287,7 @@ func (r *Receiver) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "otlptest: bad protobuf: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	switch r.receive(req.Context(), msg, req.Header.Clone()) {
+	switch r.receive(req.Context(), msg, req.Header.Clone(), len(b)) {
 	case None:
 		resp, _ := proto.Marshal(&colmetricpb.ExportMetricsServiceResponse{})
 		w.Header().Set("Content-Type", "application/x-protobuf")
@@ -309,7 +314,11 @@ func (s grpcService) Export(ctx context.Context, req *colmetricpb.ExportMetricsS
 			h.Add(k, v)
 		}
 	}
-	switch s.r.receive(ctx, req, h) {
+	size, _ := ctx.Value(payloadSizeKey{}).(*int)
+	if size == nil {
+		return nil, status.Error(codes.Internal, "otlptest: no payload size")
+	}
+	switch s.r.receive(ctx, req, h, *size) {
 	case None:
 		return &colmetricpb.ExportMetricsServiceResponse{}, nil
 	case Throttle:
@@ -320,6 +329,29 @@ func (s grpcService) Export(ctx context.Context, req *colmetricpb.ExportMetricsS
 		return nil, status.Error(codes.Unavailable, "otlptest: unavailable")
 	}
 }
+
+// payloadSizes is the gRPC server's stats handler: it keeps the size of
+// each request's message, as it came, under payloadSizeKey in the RPC's
+// context.
+type payloadSizes struct{}
+
+type payloadSizeKey struct{}
+
+func (payloadSizes) TagRPC(ctx context.Context, _ *stats.RPCTagInfo) context.Context {
+	return context.WithValue(ctx, payloadSizeKey{}, new(int))
+}
+
+func (payloadSizes) HandleRPC(ctx context.Context, s stats.RPCStats) {
+	if in, ok := s.(*stats.InPayload); ok {
+		if size, ok := ctx.Value(payloadSizeKey{}).(*int); ok {
+			*size = in.Length
+		}
+	}
+}
+
+func (payloadSizes) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
+
+func (payloadSizes) HandleConn(context.Context, stats.ConnStats) {}
 
 // unauthorized is the message of [Unauthorized], which echoes the
 // credential it refuses.
@@ -341,6 +373,15 @@ func (r *Receiver) Requests() []*colmetricpb.ExportMetricsServiceRequest {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.requests)
+}
+
+// Sizes returns the size in bytes of each accepted request, in the order
+// of [Receiver.Requests]: the protobuf message as it came, after any
+// decompression (for gRPC, without the 5-byte message frame).
+func (r *Receiver) Sizes() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.sizes)
 }
 
 // Headers returns the headers of each accepted request, in the order of

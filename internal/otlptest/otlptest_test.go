@@ -3,6 +3,7 @@ package otlptest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +15,9 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	protobuf "google.golang.org/protobuf/proto"
 
 	"github.com/otelred/otelred/internal/otlptest"
 )
@@ -143,8 +147,42 @@ func TestReceiverStoresWhatExportersSend(t *testing.T) {
 				if n := rcv.Attempts(); n != 2 {
 					t.Errorf("Attempts() = %d, want 2", n)
 				}
+				sizes := rcv.Sizes()
+				if len(sizes) != 2 {
+					t.Fatalf("Sizes() = %v, want 2 sizes", sizes)
+				}
+				for i, req := range rcv.Requests() {
+					if want := protobuf.Size(req); sizes[i] != want || want == 0 {
+						t.Errorf("Sizes()[%d] = %d, want the request's encoded size, %d", i, sizes[i], want)
+					}
+				}
 			})
 		}
+	}
+}
+
+// TestGRPCKeepsTheDefaultReceiveLimit checks that the gRPC receiver, like
+// a collector left at grpc-go's defaults, refuses a message over 4 MiB
+// and takes one just under it.
+func TestGRPCKeepsTheDefaultReceiveLimit(t *testing.T) {
+	const limit = 4 << 20
+	rcv := otlptest.Start(t, otlptest.GRPC)
+	exp := newExporter(t, rcv, false)
+	// withValue is batch with a value of size bytes on its counter's point.
+	withValue := func(size int) *metricdata.ResourceMetrics {
+		rm := batch(1, 1)
+		sum := rm.ScopeMetrics[0].Metrics[0].Data.(metricdata.Sum[int64])
+		sum.DataPoints[0].Attributes = attribute.NewSet(attribute.String("v", strings.Repeat("v", size)))
+		return rm
+	}
+	if err := exp.Export(t.Context(), withValue(limit)); status.Code(errors.Unwrap(err)) != codes.ResourceExhausted {
+		t.Errorf("Export of more than 4 MiB: %v, want ResourceExhausted", err)
+	}
+	if err := exp.Export(t.Context(), withValue(limit-1024)); err != nil {
+		t.Fatalf("Export of just under 4 MiB: %v", err)
+	}
+	if sizes := rcv.Sizes(); len(sizes) != 1 || sizes[0] >= limit || sizes[0] < limit-1024 {
+		t.Errorf("Sizes() = %v, want one size just under %d", sizes, limit)
 	}
 }
 

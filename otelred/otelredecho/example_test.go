@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
@@ -41,7 +42,10 @@ func ExampleMiddleware() {
 	for _, m := range rm.ScopeMetrics[0].Metrics {
 		if h, ok := m.Data.(metricdata.Histogram[float64]); ok {
 			for _, dp := range h.DataPoints {
-				route, _ := dp.Attributes.Value("http.route")
+				route, ok := dp.Attributes.Value("http.route")
+				if !ok { // the request matched no route
+					route = attribute.StringValue("(none)")
+				}
 				status, _ := dp.Attributes.Value("http.response.status_code")
 				lines = append(lines, fmt.Sprintf("%s %s %d: %d", m.Name, route.AsString(), status.AsInt64(), dp.Count))
 			}
@@ -50,7 +54,7 @@ func ExampleMiddleware() {
 	slices.Sort(lines)
 	fmt.Println(strings.Join(lines, "\n"))
 	// Output:
+	// http.server.request.duration (none) 404: 1
 	// http.server.request.duration /users/:id 200: 2
 	// http.server.request.duration /users/:id 404: 1
-	// http.server.request.duration unmatched 404: 1
 }

@@ -28,7 +28,7 @@ func Middleware(opts ...otelred.Option) echo.MiddlewareFunc {
 				res := c.Response()
 				status := res.Status
 				if !served && !res.Committed {
-					status = 0 // nothing sent before the panic: the core records 500
+					status = 0 // nothing sent before the panic: recorded as the profile says
 				}
 				q.End(route(c), status, !served)
 			}()

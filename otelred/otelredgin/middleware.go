@@ -24,8 +24,9 @@ func Middleware(opts ...otelred.Option) gin.HandlerFunc {
 		served := false
 		defer func() {
 			// gin keeps the status it will send in its writer; a handler
-			// that panicked before writing sent none, so the core records
-			// 500 for it.
+			// that panicked before writing sent none, which the core
+			// records as the profile says (no status in Semconv, 500 in
+			// Classic).
 			status := c.Writer.Status()
 			if !served && !c.Writer.Written() {
 				status = 0

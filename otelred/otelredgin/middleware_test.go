@@ -67,14 +67,14 @@ func TestMiddlewareRecordsGinRoutesStatusesAndPanics(t *testing.T) {
 		want map[string]uint64
 	}{
 		{otelred.Semconv, nil, map[string]uint64{
-			redtest.Semconv("GET", "/users/:id", 200, ""):         2,
-			redtest.Semconv("POST", "/users/:id", 201, ""):        1,
-			redtest.Semconv("GET", "/quiet", 200, ""):             1,
-			redtest.Semconv("GET", "/fail", 503, "503"):           1,
-			redtest.Semconv("GET", otelred.Unmatched, 404, ""):    1,
-			redtest.Semconv("DELETE", otelred.Unmatched, 405, ""): 1,
-			redtest.Semconv("GET", "/boom", 500, "panic"):         1,
-			redtest.Semconv("GET", "/late/boom", 202, "panic"):    1,
+			redtest.Semconv("GET", "/users/:id", 200, ""):              2,
+			redtest.Semconv("POST", "/users/:id", 201, ""):             1,
+			redtest.Semconv("GET", "/quiet", 200, ""):                  1,
+			redtest.Semconv("GET", "/fail", 503, "503"):                1,
+			redtest.Semconv("GET", redtest.NoRoute, 404, ""):           1,
+			redtest.Semconv("DELETE", redtest.NoRoute, 405, ""):        1,
+			redtest.Semconv("GET", "/boom", redtest.NoStatus, "panic"): 1,
+			redtest.Semconv("GET", "/late/boom", 202, "panic"):         1,
 		}},
 		{otelred.Classic, []otelred.Option{otelred.WithProfile(otelred.Classic), otelred.WithService(redtest.ClassicService)}, map[string]uint64{
 			redtest.Classic("GET", "/users/:id", 200):         2,

@@ -37,6 +37,7 @@ func (f optionFunc) Adapt(s *red.Settings) error { return f(s.Own.(*config)) }
 
 type config struct {
 	provider metric.MeterProvider
+	global   bool // provider is the global one: no otelred.WithMeterProvider was given
 	limit    int
 	// failures lists the codes that are failures; nil means every code
 	// but OK.
@@ -64,7 +65,7 @@ func newConfig(opts []Option) (config, error) {
 	}
 	c.provider, c.limit = s.Provider, s.Limit
 	if c.provider == nil {
-		c.provider = otel.GetMeterProvider()
+		c.provider, c.global = otel.GetMeterProvider(), true
 	}
 	return c, nil
 }

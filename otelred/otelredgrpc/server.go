@@ -86,6 +86,7 @@ type Server struct {
 // Errors from bad options or from creating instruments are returned here;
 // a call itself never fails or panics because of instrumentation.
 func NewServer(opts ...Option) (*Server, error) {
+	const ctor = "otelredgrpc.NewServer"
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, err
@@ -113,12 +114,20 @@ func NewServer(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.series = red.NewCache(cfg.limit, s.newSeries, func(_ string, o uint64) *red.Series { return s.overflow[o] })
+	// The methods and the series of their outcomes share the limit of the
+	// duration histogram, and its one report.
+	limit := red.NewLimit(cfg.limit, ctor, DurationName, string(methodKey), "otelred.WithCardinalityLimit, given to otelredgrpc.NewServer")
+	s.series.ReportTo(limit)
+	s.methods.byName.ReportTo(limit)
 	for o := range s.overflow {
 		s.overflow[o] = s.buildSeries(uint64(o), red.OverflowAttrs(methodKey)...)
 	}
 	// Register last: a reader may collect at once.
 	if _, err := meter.RegisterCallback(s.observe, s.in.Observables...); err != nil {
 		return nil, fmt.Errorf("otelredgrpc: registering the collection callback: %w", err)
+	}
+	if cfg.global && red.DefaultGlobal(cfg.provider, s.in.Duration) {
+		red.WarnNoMeterProvider(ctor, "otelred.WithMeterProvider")
 	}
 	return s, nil
 }

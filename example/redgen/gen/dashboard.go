@@ -3,6 +3,7 @@ package gen
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/otelred/otelred/otelred"
@@ -227,7 +228,7 @@ func (m *plan) dashboard() dashboardJSON {
 			},
 			{
 				Type: "query", Name: "route", Label: "Route",
-				Description: "Routes, by the " + m.n.route + " label: path templates, plus " + otelred.Unmatched + " and " + otelred.Overflow + ".",
+				Description: m.routesDesc(),
 				Query:       "label_values(" + routeSel + ", " + m.n.route + ")", Definition: "label_values(" + routeSel + ", " + m.n.route + ")",
 				Datasource: &prometheusDS, Refresh: 2, Sort: 1, Multi: true, IncludeAll: true, AllValue: ".*",
 			},
@@ -241,22 +242,23 @@ func (m *plan) dashboard() dashboardJSON {
 	perRoute := "{{" + m.svc + "}} {{" + m.n.route + "}}"
 	l.row("HTTP server: rate, errors, duration")
 	l.timeseries(8, "Request rate",
-		"Requests per second, per service and route.", "reqps",
-		target{Expr: m.requestRate(red, redMatch, varRateInterval), LegendFormat: perRoute})
+		"Requests per second, per service and route. "+m.routesNote(), "reqps",
+		target{Expr: m.shownRoutes(m.requestRate(red, redMatch, varRateInterval)), LegendFormat: perRoute})
 	l.timeseries(8, "Error ratio",
-		"Share of requests that failed, per service and route. "+m.failure(), "percentunit",
-		target{Expr: m.errorRatio(red, redMatch, varRateInterval), LegendFormat: perRoute})
+		"Share of requests that failed, per service and route. "+m.failure()+" "+m.routesNote(), "percentunit",
+		target{Expr: m.shownRoutes(m.errorRatio(red, redMatch, varRateInterval)), LegendFormat: perRoute})
 	var qs []target
 	for _, q := range []struct {
 		q    float64
 		name string
 	}{{0.5, "p50"}, {0.9, "p90"}, {0.99, "p99"}} {
-		qs = append(qs, target{Expr: m.quantile(q.q, red, redMatch, varRateInterval), LegendFormat: q.name + " " + perRoute})
+		qs = append(qs, target{Expr: m.shownRoutes(m.quantile(q.q, red, redMatch, varRateInterval)), LegendFormat: q.name + " " + perRoute})
 	}
 	durationDesc := "Request duration percentiles per service and route, interpolated within the histogram's buckets: exact only at bucket boundaries, which is why SLO thresholds are made boundaries."
 	if m.cfg.Native {
 		durationDesc = nativeDurationDesc
 	}
+	durationDesc += " " + m.routesNote()
 	l.timeseries(8, "Duration p50, p90, p99", durationDesc, "s", qs...)
 
 	l.signal = SignalClient
@@ -280,13 +282,15 @@ func (m *plan) dashboard() dashboardJSON {
 	activeBy := append([]string{m.svc}, m.n.activeBy...)
 	activeMatch := m.dashServiceMatch()
 	desc := "Requests being served right now, per service and method (the gauge of the semconv naming has no route label, so the route variable does not apply)."
+	active := sumBy(activeBy, selector(m.n.active, activeMatch...))
 	if m.n.activeRte {
 		activeMatch = append(activeMatch, m.n.route+`=~"`+varRoute+`"`)
-		desc = "Requests being served right now, per service and route. Requests whose route is not known yet count under " + otelred.Unmatched + "."
+		active = m.shownRoutes(sumBy(activeBy, selector(m.n.active, activeMatch...)))
+		desc = "Requests being served right now, per service and route. Requests whose route is not known yet count under " + otelred.Unmatched + ". " + m.routesNote()
 	}
 	legendActive := "{{" + strings.Join(activeBy, "}} {{") + "}}"
 	l.timeseries(8, "In-flight requests", desc, "short",
-		target{Expr: sumBy(activeBy, selector(m.n.active, activeMatch...)), LegendFormat: legendActive})
+		target{Expr: active, LegendFormat: legendActive})
 	for _, sn := range []signalNames{m.ops, m.grpc} {
 		l.signal = sn.signal
 		by := []string{sn.svc, sn.by}
@@ -305,6 +309,49 @@ func (m *plan) dashboard() dashboardJSON {
 	}
 	d.Panels = l.panels
 	return d
+}
+
+// The route the dashboard shows for the series that are not a route
+// template: the overflow past otelred's cardinality limit, and (Semconv)
+// the requests that matched no route, which have no route label.
+const (
+	overflowShown = otelred.Overflow + " (past the cardinality limit)"
+	noRouteShown  = "(no route)"
+)
+
+// shownRoutes relabels, in the result of expr, the route of the series
+// that are not templates, so that legends say what they are: the
+// overflow series, and in Semconv the requests without a route label.
+func (m *plan) shownRoutes(expr string) string {
+	relabel := func(e, to, from string) string {
+		return "label_replace(\n" + indent(e) + ",\n  " + quote(m.n.route) + ", " + quote(to) + ", " + quote(m.n.route) + ", " + quote(from) + "\n)"
+	}
+	expr = relabel(expr, overflowShown, otelred.Overflow)
+	if m.n.unmatched == "" {
+		expr = relabel(expr, noRouteShown, "")
+	}
+	return expr
+}
+
+// routesNote says, in a panel's description, what the routes that are not
+// templates hold.
+func (m *plan) routesNote() string {
+	note := "The route " + quote(overflowShown) + " holds the requests whose attribute set did not fit under otelred's cardinality limit " +
+		"(" + strconv.Itoa(otelred.DefaultCardinalityLimit) + " by default; raise it with otelred.WithCardinalityLimit, exporter Config.CardinalityLimit or OTELRED_CARDINALITY_LIMIT)."
+	if m.n.unmatched == "" {
+		return "The route " + quote(noRouteShown) + " holds the requests that matched no route, which have no " + m.n.route + " label. " + note
+	}
+	return "The route " + quote(m.n.unmatched) + " holds the requests that matched no route. " + note
+}
+
+// routesDesc describes the route variable.
+func (m *plan) routesDesc() string {
+	if m.n.unmatched == "" {
+		return "Routes, by the " + m.n.route + " label: path templates, plus " + otelred.Overflow +
+			" (past the cardinality limit). Requests that matched no route have no " + m.n.route + " label: they show under All only."
+	}
+	return "Routes, by the " + m.n.route + " label: path templates, plus " + m.n.unmatched + " (no route matched) and " +
+		otelred.Overflow + " (past the cardinality limit)."
 }
 
 // legendOf is a legend format that shows the labels.

@@ -47,8 +47,10 @@
 // (the SLI series carry the service label only); a route's own objective
 // over that route's requests (the series also carry the route label, set by
 // the rule). The global SLI leaves out the routes with their own objective
-// of the same kind, and requests that matched no route ([otelred.Unmatched]),
-// so no request counts twice. Alerts select the global series with
+// of the same kind, and requests that matched no route (Semconv's series
+// without a route label, Classic's route [otelred.Unmatched]), so no
+// request counts twice. Requests past otelred's cardinality limit, in the
+// route [otelred.Overflow], do count: they matched routes. Alerts select the global series with
 // route="" (no route label) and a route's series with its route.
 //
 // # Service label
@@ -177,9 +179,12 @@ type plan struct {
 // namespace applied.
 type names struct {
 	redNames
-	route     string
-	method    string
-	status    string
+	route  string
+	method string
+	status string
+	// unmatched is the route of a request that matched no route: "" (no
+	// route label) in Semconv, otelred.Unmatched in Classic.
+	unmatched string
 	activeBy  []string // labels the in-flight panel groups by, after the service
 	activeRte bool     // whether the in-flight gauge has the route label
 }

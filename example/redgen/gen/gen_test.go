@@ -304,7 +304,15 @@ func TestQueries(t *testing.T) {
 			rate = q.Expr
 		}
 	}
-	want := `sum by (job, http_route) (rate(http_server_request_duration_seconds_count{job=~"example", http_route=~"/hello/\\{name\\}"}[1m]))`
+	// The overflow series and the requests that matched no route (no
+	// route label) are given routes that say what they are.
+	want := `label_replace(
+  label_replace(
+    sum by (job, http_route) (rate(http_server_request_duration_seconds_count{job=~"example", http_route=~"/hello/\\{name\\}"}[1m])),
+    "http_route", "overflow (past the cardinality limit)", "http_route", "overflow"
+  ),
+  "http_route", "(no route)", "http_route", ""
+)`
 	if rate != want {
 		t.Errorf("request rate panel:\n got %s\nwant %s", rate, want)
 	}

@@ -135,10 +135,11 @@ func grpcNames() otelred.Names {
 func (t *translator) serverNames(p otelred.Profile) names {
 	pn := p.Names()
 	n := names{
-		redNames: t.red(pn),
-		route:    t.label(pn.Route),
-		method:   t.label(pn.Method),
-		status:   t.label(pn.Status),
+		redNames:  t.red(pn),
+		route:     t.label(pn.Route),
+		method:    t.label(pn.Method),
+		status:    t.label(pn.Status),
+		unmatched: pn.Unmatched,
 	}
 	n.activeRte = pn.Requests != ""
 	n.activeBy = []string{n.method}

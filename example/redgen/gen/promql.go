@@ -3,8 +3,6 @@ package gen
 import (
 	"strconv"
 	"strings"
-
-	"github.com/otelred/otelred/otelred"
 )
 
 // selector writes metric{matchers}, leaving out empty matchers.
@@ -34,15 +32,21 @@ func (m *plan) dashServiceMatch() []string {
 	return []string{m.svc + `=~"` + varService + `"`}
 }
 
+// matched selects the requests that matched a route: in Semconv those with
+// a route label, as a request that matched none has none; in Classic those
+// whose route is not otelred.Unmatched. Every rule and query that leaves
+// such requests out uses it.
+func (n names) matched() string { return n.route + "!=" + quote(n.unmatched) }
+
 // scopeMatch selects the requests that count toward s, in the services
-// svc selects: one route, or every route but Unmatched and those with their
-// own objective.
+// svc selects: one route, or every route that matched but those with
+// their own objective.
 func (m *plan) scopeMatch(s scope, svc []string) []string {
 	ms := clone(svc)
 	if !s.global() {
 		return append(ms, m.n.route+"="+quote(s.route))
 	}
-	ms = append(ms, m.n.route+"!="+quote(otelred.Unmatched))
+	ms = append(ms, m.n.matched())
 	for _, r := range s.exclude {
 		ms = append(ms, m.n.route+"!="+quote(r))
 	}

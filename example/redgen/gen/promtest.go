@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
 
@@ -261,8 +260,8 @@ func (m *plan) unmatchedTest() testGroup {
 		Name:     "requests that matched no route, all failed and slow, count toward no objective: nothing fires",
 		Interval: "1m",
 	}
-	g.InputSeries = append(m.availabilitySeries(otelred.Unmatched, 1, testMinutes),
-		m.histogramSeries(otelred.Unmatched, 1, testMinutes, func(float64) bool { return false })...)
+	g.InputSeries = append(m.availabilitySeries(m.n.unmatched, 1, testMinutes),
+		m.histogramSeries(m.n.unmatched, 1, testMinutes, func(float64) bool { return false })...)
 	for _, k := range []kind{availability, latency} {
 		g.AlertRuleTest = append(g.AlertRuleTest, m.alertTests(k, nil)...)
 	}
@@ -304,7 +303,8 @@ func (m *plan) testService() string {
 
 // seriesLabels writes the labels of a test series of route, with extra
 // ones: those Prometheus adds to a scrape, the service label and the
-// method and route.
+// method and route (none for a route of "": a Semconv request that matched
+// no route).
 func (m *plan) seriesLabels(route string, extra ...string) string {
 	base := map[string]string{"job": testService, "instance": testService + ":8080"}
 	base[m.svc] = m.testService()
@@ -315,7 +315,10 @@ func (m *plan) seriesLabels(route string, extra ...string) string {
 			delete(base, k)
 		}
 	}
-	ls = append(ls, m.n.method+`="GET"`, m.n.route+"="+quote(route))
+	ls = append(ls, m.n.method+`="GET"`)
+	if route != "" {
+		ls = append(ls, m.n.route+"="+quote(route))
+	}
 	return "{" + strings.Join(append(ls, extra...), ", ") + "}"
 }
 

@@ -101,9 +101,14 @@
 	}
 
 	function rowCells(tr, r, isTotal) {
-		var cells = [r.name, fmtRate(r.rate), fmtPct(r.error_ratio), fmtMs(r.p50_ms), fmtMs(r.p99_ms), fmtInt(r.in_flight)];
+		// A row without a name holds the requests that matched no route.
+		var cells = [r.name === "" ? "(no route)" : r.name, fmtRate(r.rate), fmtPct(r.error_ratio), fmtMs(r.p50_ms), fmtMs(r.p99_ms), fmtInt(r.in_flight)];
 		cells.forEach(function (c, i) {
 			var td = el("td", null, c);
+			if (i === 0 && r.note) {
+				td.title = r.note;
+				td.appendChild(el("small", "note", " \u2014 " + r.note));
+			}
 			if (i === 2 && r.error_ratio > 0) { td.className = "bad"; }
 			tr.appendChild(td);
 		});

@@ -41,6 +41,17 @@ type Attributes struct {
 	ids  atomic.Pointer[map[Values]uint32]
 	mu   sync.Mutex // serialises adds
 	sets []Values   // by id-1, under mu
+	// folds is told when the table is first full for new values.
+	folds *Limit
+}
+
+// ReportTo makes the table tell l the first time new values do not fit,
+// when the cardinality limit of l's instrument bounds them. Call it before
+// the table is used.
+func (a *Attributes) ReportTo(l *Limit) {
+	if a != nil {
+		a.folds = l
+	}
 }
 
 // NewAttributes returns the table of keys, whose values are allowed[i]
@@ -100,7 +111,17 @@ func (a *Attributes) ID(v *Values) (uint32, bool) {
 		return id, true
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
+	id, ok := a.add(v)
+	asked := len(a.sets) + 1
+	a.mu.Unlock()
+	if !ok {
+		a.folds.Folded(asked) // outside the lock: it runs the user's error handler
+	}
+	return id, ok
+}
+
+// add is ID's slow path, under mu.
+func (a *Attributes) add(v *Values) (uint32, bool) {
 	ids := *a.ids.Load()
 	if id, ok := ids[*v]; ok {
 		return id, true

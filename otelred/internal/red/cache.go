@@ -30,6 +30,9 @@ type Cache[V any] struct {
 	limit    int
 	build    func(route string, code uint64) V
 	overflow func(route string, code uint64) V
+	// folds is told when the cache first hands out the overflow value
+	// for a key it has no room for; nil: no one is.
+	folds *Limit
 }
 
 // Route holds the values of one route, sorted by code. A route's Route is
@@ -69,6 +72,10 @@ func NewCache[V any](limit int, build func(route string, code uint64) V, overflo
 	return c
 }
 
+// ReportTo makes the cache tell l the first time a key does not fit, when
+// the cardinality limit it keeps is l's. Call it before the cache is used.
+func (c *Cache[V]) ReportTo(l *Limit) { c.folds = l }
+
 // Get returns the value of the key (route, code), building it the first
 // time, or the overflow value when the cache is full.
 func (c *Cache[V]) Get(route string, code uint64) V {
@@ -107,25 +114,40 @@ func (c *Cache[V]) GetIn(rt *Route[V], route string, code uint64) V {
 	return c.add(route, code)
 }
 
+// add adds the key (route, code), or returns the overflow value. A key
+// that does not fit is reported to folds, outside the lock: the report
+// runs the user's error handler.
 func (c *Cache[V]) add(route string, code uint64) V {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	v, folded := c.addLocked(route, code)
+	asked := c.n + 1
+	c.mu.Unlock()
+	if folded {
+		c.folds.Folded(asked)
+	}
+	return v
+}
+
+func (c *Cache[V]) addLocked(route string, code uint64) (_ V, folded bool) {
 	routes := *c.routes.Load()
 	byCode := routes[route]
 	var old []coded[V]
 	if byCode != nil {
 		old = *byCode.s.Load()
 		if i, ok := find(old, code); ok {
-			return old[i].v
+			return old[i].v, false
 		}
 	}
 	if c.n >= c.limit {
-		return c.overflow(route, code)
+		return c.overflow(route, code), true
 	}
 	if byCode == nil {
 		route = strings.Clone(route) // the cache must not keep request memory alive
 		byCode = new(Route[V])
-		byCode.s.Store(&old)
+		// A fresh slice, not &old: taking old's address would move it to
+		// the heap on every call, the overflow's included.
+		none := []coded[V]{}
+		byCode.s.Store(&none)
 		m := make(map[string]*Route[V], len(routes)+1)
 		maps.Copy(m, routes)
 		m[route] = byCode
@@ -138,7 +160,7 @@ func (c *Cache[V]) add(route string, code uint64) V {
 	s := slices.Insert(slices.Clip(old), i, coded[V]{code, v})
 	byCode.s.Store(&s)
 	c.n++
-	return v
+	return v, false
 }
 
 // Each calls fn for every value in the cache, without blocking adds.

@@ -34,6 +34,9 @@ type Series struct {
 	// Overflow is set on the series of what did not fit in the cache,
 	// whose requests may or may not be failures.
 	Overflow bool
+	// NoRoute is set on the series of server requests that matched no
+	// route.
+	NoRoute bool
 
 	// counts are the requests and errors, striped: a request counts in
 	// the stripe of the Stripe its call picked, so requests on different

@@ -118,14 +118,31 @@ func attrs(s attribute.Set) string { return s.Encoded(attribute.DefaultEncoder()
 
 // Semconv spells the attribute set of one Semconv series of a request over
 // HTTP/1.1 in the clear, as the tests' servers get; errorType is "" for a
-// request that did not fail.
+// request that did not fail. A route of NoRoute and a status of NoStatus
+// leave their attributes out.
 func Semconv(method, route string, status int, errorType string) string {
-	s := fmt.Sprintf("http.request.method=%s,http.response.status_code=%d,http.route=%s,network.protocol.version=1.1,url.scheme=http", method, status, route)
+	s := "http.request.method=" + method
 	if errorType != "" {
 		s = "error.type=" + errorType + "," + s
 	}
-	return s
+	if status != NoStatus {
+		s += fmt.Sprintf(",http.response.status_code=%d", status)
+	}
+	if route != NoRoute {
+		s += ",http.route=" + route
+	}
+	return s + ",network.protocol.version=1.1,url.scheme=http"
 }
+
+// NoRoute is the route of a Semconv series of a request that matched no
+// route: it has no http.route, as the conventions set it only when it is
+// available. The Classic profile records otelred.Unmatched instead.
+const NoRoute = ""
+
+// NoStatus is the status of a Semconv series of a request whose handler
+// panicked before it sent one: it has no http.response.status_code, as
+// the conventions set it only when one was sent. Classic records 500.
+const NoStatus = 0
 
 // ClassicService is the service label the tests give the Classic profile.
 const ClassicService = "shop"

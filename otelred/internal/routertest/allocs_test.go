@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/gorilla/mux"
 	"github.com/julienschmidt/httprouter"
 
@@ -89,6 +91,36 @@ func TestHTTPRouterRecipeAllocs(t *testing.T) {
 			t.Logf("allocations per request: httprouter alone %v, with otelred and the recipe %v", alone, with)
 			if with != alone {
 				t.Errorf("allocations per request: httprouter alone %v, with otelred and the recipe %v; want the same", alone, with)
+			}
+		})
+	}
+}
+
+// TestChiRecipeAllocs guards the chi recipe: otelred first in r.Use, with
+// RequestID after it, allocates no more per request than chi with a
+// middleware that only calls the next handler in otelred's place, for a
+// route of the router itself. (For a subrouter's route, chi's own
+// RoutePattern joins the patterns, which allocates in chi.)
+func TestChiRecipeAllocs(t *testing.T) {
+	// RequestID formats a sequence number, whose first 256 values box
+	// without allocating: start past them, so both routers pay the same.
+	for middleware.NextRequestID() < 256 {
+	}
+	for _, tc := range profiles {
+		t.Run(tc.name, func(t *testing.T) {
+			router := func(first func(http.Handler) http.Handler) *chi.Mux {
+				r := chi.NewRouter()
+				r.Use(first, middleware.RequestID)
+				r.Get("/users/{id}", func(http.ResponseWriter, *http.Request) {})
+				return r
+			}
+			passing := allocs(router(func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { next.ServeHTTP(w, r) })
+			}), "GET", "/users/42")
+			with := allocs(router(newRED(t, append([]otelred.Option{otelred.WithRoute(chiRoute)}, tc.opts...))), "GET", "/users/42")
+			t.Logf("allocations per request: chi and RequestID with a middleware that passes on %v, with otelred and the recipe %v", passing, with)
+			if with != passing {
+				t.Errorf("allocations per request: chi with a middleware that passes on %v, with otelred and the recipe %v; want the same", passing, with)
 			}
 		})
 	}

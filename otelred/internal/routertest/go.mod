@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/otelred/otelred => ../../..
 
 require (
+	github.com/go-chi/chi/v5 v5.5.0
 	github.com/gorilla/mux v1.8.1
 	github.com/julienschmidt/httprouter v1.3.0
 	github.com/otelred/otelred v0.0.0-00010101000000-000000000000

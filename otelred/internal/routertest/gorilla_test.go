@@ -73,13 +73,13 @@ func TestGorillaRecipeRecordsTemplatesAndUnmatched(t *testing.T) {
 		want map[string]uint64
 	}{
 		{otelred.Semconv, nil, map[string]uint64{
-			redtest.Semconv("GET", "/users/{id}", 200, ""):          2,
-			redtest.Semconv("POST", "/orders/{id:[0-9]+}", 202, ""): 1,
-			redtest.Semconv("POST", otelred.Unmatched, 404, ""):     1,
-			redtest.Semconv("GET", "/api/items/{name}", 503, "503"): 1,
-			redtest.Semconv("GET", otelred.Unmatched, 404, ""):      1,
-			redtest.Semconv("DELETE", otelred.Unmatched, 405, ""):   1,
-			redtest.Semconv("GET", "/boom", 500, "panic"):           1,
+			redtest.Semconv("GET", "/users/{id}", 200, ""):             2,
+			redtest.Semconv("POST", "/orders/{id:[0-9]+}", 202, ""):    1,
+			redtest.Semconv("POST", redtest.NoRoute, 404, ""):          1,
+			redtest.Semconv("GET", "/api/items/{name}", 503, "503"):    1,
+			redtest.Semconv("GET", redtest.NoRoute, 404, ""):           1,
+			redtest.Semconv("DELETE", redtest.NoRoute, 405, ""):        1,
+			redtest.Semconv("GET", "/boom", redtest.NoStatus, "panic"): 1,
 		}},
 		{otelred.Classic, []otelred.Option{otelred.WithProfile(otelred.Classic), otelred.WithService(redtest.ClassicService)}, map[string]uint64{
 			redtest.Classic("GET", "/users/{id}", 200):          2,

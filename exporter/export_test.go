@@ -1,0 +1,4 @@
+package exporter
+
+// MaxExportBytes is maxExportBytes, for the tests of package exporter_test.
+const MaxExportBytes = maxExportBytes
