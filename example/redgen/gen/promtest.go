@@ -114,6 +114,7 @@ func Tests(c Config, rulesFile string) ([]byte, error) {
 	if len(m.avail)+len(m.latency) > 0 {
 		f.Tests = append(f.Tests, m.unmatchedTest())
 	}
+	f.Tests = append(f.Tests, m.guardTests()...)
 	for _, sn := range []signalNames{m.client, m.ops, m.grpc} {
 		f.Tests = append(f.Tests, m.signalTest(sn))
 	}
