@@ -17,9 +17,12 @@
 //
 // An empty path skips that file. redgen prints the bucket boundaries the
 // duration histogram must use (the objectives' thresholds added to the
-// profile's defaults, or -buckets); give the same boundaries to
-// views.RED or exporter.Config.Boundaries. With -buckets, a latency
-// threshold that is not one of the boundaries is an error.
+// profile's defaults, or -buckets): give the service the same objectives
+// file (exporter.Config.ObjectivesFile, or OTELRED_OBJECTIVES) and
+// exporter.Setup uses exactly these, or give them to views.RED. With
+// -buckets, a latency threshold that is not one of the boundaries is an
+// error. The rules' guard alert, OtelredLatencyBucketMissing, fires for a
+// service whose histogram lacks a threshold's bucket.
 //
 // With -native, the rules and the dashboard read native histograms
 // (exporter.Config.Histogram "native", scraped by a Prometheus with

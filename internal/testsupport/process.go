@@ -49,7 +49,7 @@ func StartProcess(t testing.TB, cmd *exec.Cmd, ready *regexp.Regexp, limit time.
 			p.mu.Lock()
 			p.stderr = append(p.stderr, line)
 			p.mu.Unlock()
-			if m := ready.FindStringSubmatch(line); m != nil && len(m) > 1 {
+			if m := ready.FindStringSubmatch(line); len(m) > 1 {
 				select {
 				case found <- m[1]:
 				default:
