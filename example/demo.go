@@ -16,7 +16,6 @@ import (
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/otelenv"
@@ -25,10 +24,13 @@ import (
 )
 
 // Shutdown budgets: the HTTP server drains requests in flight (a /slow
-// request lasts at most 5 s), then the MeterProvider pushes its last export.
+// request lasts at most 5 s), then the MeterProvider pushes its last
+// export, which a collector that is up answers in milliseconds. Together
+// they end before a supervisor's kill: docker stop waits 10 s, Kubernetes
+// 30 s by default.
 const (
-	httpShutdownTimeout     = 10 * time.Second
-	providerShutdownTimeout = 15 * time.Second
+	httpShutdownTimeout     = 6 * time.Second
+	providerShutdownTimeout = 3 * time.Second
 )
 
 // debugPath is where the demo serves the live RED page.
@@ -67,31 +69,21 @@ type options struct {
 }
 
 // objectivesFile holds the service level objectives: the one file that
-// decides the histogram's boundaries here and, through redgen, the rules,
-// alerts and dashboard.
+// decides the histogram's boundaries here (exporter.Config.Objectives,
+// unless OTELRED_OBJECTIVES names another file) and, through redgen, the
+// rules, alerts and dashboard. It is embedded, so that the demo runs from
+// any directory.
 //
 //go:embed slo.yaml
 var objectivesFile []byte
 
 // objectives decodes slo.yaml.
 func objectives() (views.Objectives, error) {
-	var o views.Objectives
-	if err := yaml.Unmarshal(objectivesFile, &o); err != nil {
+	o, err := views.ParseObjectives(objectivesFile)
+	if err != nil {
 		return o, fmt.Errorf("slo.yaml: %w", err)
 	}
-	return o, o.Validate()
-}
-
-// histogramBoundaries returns the bucket boundaries, in seconds, of the
-// demo's duration histogram, handed to exporter.Setup as Config.Boundaries:
-// the profile's defaults plus every latency threshold of slo.yaml, each one
-// exactly, so the latency SLIs of the generated rules read one bucket.
-func histogramBoundaries(p otelred.Profile) ([]float64, error) {
-	o, err := objectives()
-	if err != nil {
-		return nil, err
-	}
-	return o.Boundaries(views.Default(p))
+	return o, nil
 }
 
 // demo is the example service, wired and listening, not yet serving.
@@ -198,20 +190,22 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 	if err != nil {
 		return nil, err
 	}
+	// Setup derives the boundaries from the objectives: the profile's
+	// defaults plus every latency threshold of slo.yaml, each one exactly,
+	// so that the latency SLIs of the generated rules read one bucket.
 	// Native histograms need no boundaries: each series has its own.
-	if cfg.Boundaries == nil && cfg.Histogram != "native" {
-		b, err := histogramBoundaries(d.profile)
+	if cfg.ObjectivesFile == "" && cfg.Objectives == nil {
+		o, err := objectives()
 		if err != nil {
 			return nil, err
 		}
-		cfg.Boundaries = b
+		cfg.Objectives = &o
 	}
 	d.native = cfg.Histogram == "native"
 	d.exporters = cfg.Exporters
 	if len(d.exporters) == 0 {
 		d.exporters = []string{"prometheus"}
 	}
-	d.boundaries = cfg.Boundaries
 
 	var extra []sdkmetric.Option
 	if d.opts.load || d.opts.stats {
@@ -223,6 +217,7 @@ func (d *demo) instrument(ctx context.Context, mux *http.ServeMux) (_ http.Handl
 		return nil, err
 	}
 	d.provider = p
+	d.boundaries = p.Boundaries(d.profile)
 	defer func() {
 		if err != nil {
 			_ = d.shutdownProvider()
@@ -333,13 +328,22 @@ func (d *demo) shutdown() error {
 	return d.shutdownErr
 }
 
+// shutdownProvider pushes the last export and stops the exporters. A last
+// push that fails (the collector is down, or hangs past the budget) is
+// logged, with what it lost, and is not an error: the demo itself stopped
+// as it should, so it exits 0.
 func (d *demo) shutdownProvider() error {
 	if d.provider == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), providerShutdownTimeout)
 	defer cancel()
-	if err := d.provider.Shutdown(ctx); err != nil {
+	err := d.provider.Shutdown(ctx)
+	if errors.Is(err, exporter.ErrLastPushFailed) {
+		fmt.Fprintf(d.opts.stderr, "otelred example: %v\n", err)
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("flushing metrics: %w", err)
 	}
 	return nil

@@ -39,8 +39,11 @@
 // otlp, console, none; prometheus by default) and the standard
 // OTEL_EXPORTER_OTLP_* variables; OTEL_SERVICE_NAME names the service
 // ("example" by default). A bad value is an error at start. SIGINT or SIGTERM
-// shuts down gracefully: requests in flight finish, then the last push is
-// flushed.
+// shuts down gracefully, within 9 s: requests in flight finish (6 s at
+// most), then the last push is flushed (3 s at most). A last push that
+// fails is logged with what it lost, and the exit code is still 0. Under
+// go run, SIGTERM reaches only the go command: build the binary to signal
+// the demo (docs/example.md).
 //
 // With -bare the same routes are served without any instrumentation (and
 // without /metrics), to measure otelred's overhead with a load generator.
@@ -89,8 +92,11 @@ Environment:
   OTEL_SERVICE_NAME       the service's name (default "example")
   OTELRED_HISTOGRAM       explicit or native, when -histogram is not given (default explicit)
   OTELRED_CARDINALITY_LIMIT  attribute sets per instrument before the overflow series (default 1000)
+  OTELRED_OBJECTIVES      objectives file (YAML or JSON) whose latency thresholds become buckets,
+                          instead of the embedded slo.yaml
 
-SIGINT or SIGTERM shuts down gracefully and flushes the last push.
+SIGINT or SIGTERM shuts down gracefully and flushes the last push; if that push
+fails, a line says what was lost, and the exit code is still 0.
 `
 
 // parseFlags reads the command line. Errors have been printed to stderr,

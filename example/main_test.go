@@ -56,7 +56,7 @@ func TestParseFlags(t *testing.T) {
 		if !errors.Is(err, flag.ErrHelp) {
 			t.Fatalf("-h: %v, want flag.ErrHelp", err)
 		}
-		for _, s := range []string{"-addr", "-load", "-naming", "-bare", "-tracing", "-histogram", "OTELRED_HISTOGRAM", "/hello/{name}", "/slow?ms=N", "POST /orders", "OTEL_METRICS_EXPORTER", "OTEL_SERVICE_NAME", "SIGTERM"} {
+		for _, s := range []string{"-addr", "-load", "-naming", "-bare", "-tracing", "-histogram", "OTELRED_HISTOGRAM", "OTELRED_OBJECTIVES", "/hello/{name}", "/slow?ms=N", "POST /orders", "OTEL_METRICS_EXPORTER", "OTEL_SERVICE_NAME", "SIGTERM"} {
 			if !strings.Contains(stderr.String(), s) {
 				t.Errorf("-h does not mention %s:\n%s", s, stderr.String())
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/views"
 )
 
 func TestQuantile(t *testing.T) {
@@ -129,12 +130,16 @@ func TestSnapshotReadsTheInstruments(t *testing.T) {
 				}
 			}
 			p, _ := otelred.ParseProfile(tt.naming)
-			want, err := histogramBoundaries(p)
+			o, err := objectives()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := o.Boundaries(views.Default(p))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !slices.Equal(d.boundaries, want) || !slices.Contains(want, 0.3) || !slices.Contains(want, 0.5) {
-				t.Errorf("boundaries %v, want histogramBoundaries %v with slo.yaml's 0.3 and 0.5", d.boundaries, want)
+				t.Errorf("boundaries %v, want the profile's defaults with slo.yaml's thresholds, %v, 0.3 and 0.5 among them", d.boundaries, want)
 			}
 		})
 	}

@@ -85,18 +85,52 @@ type Config struct {
 	ResourceAttributes map[string]string `json:"resource_attributes,omitempty" yaml:"resource_attributes,omitempty"`
 
 	// Naming is the otelred naming profile, "semconv" or "classic" (see
-	// [otelred.ParseProfile]), whose duration histogram [Setup] gives the
-	// Boundaries with a view. It must match the profile the middleware
-	// records with.
+	// [otelred.ParseProfile]), that the live RED page
+	// ([Provider.DebugHandler]) reads, and whose default boundaries
+	// otelredgrpc's histogram, which has no profile of its own, gets. The
+	// buckets of [Setup] do not depend on it: Boundaries apply to the
+	// duration histograms of both profiles, so they land on whichever
+	// profile the middleware records with. Set it to the middleware's
+	// profile, for the page.
 	//
 	// The zero value means "semconv".
 	Naming string `json:"naming,omitempty" yaml:"naming,omitempty"`
 
-	// Boundaries are the bucket boundaries, in seconds, of the duration
-	// histogram in [Setup]; they must pass [views.Validate].
+	// Boundaries are the bucket boundaries, in seconds, of otelred's
+	// duration histograms in [Setup], in both profiles; they must pass
+	// [views.Validate], and hold every latency threshold of the objectives
+	// (ObjectivesFile or Objectives), if any.
 	//
-	// The zero value (nil) means the profile's [views.Default].
+	// The zero value (nil) means each profile's [views.Default], with the
+	// objectives' latency thresholds added.
 	Boundaries []float64 `json:"boundaries,omitempty" yaml:"boundaries,omitempty"`
+
+	// ObjectivesFile is the path of the service level objectives file that
+	// redgen reads ([views.Objectives], in YAML or JSON, decoded by
+	// [views.ParseObjectives]), so that one file yields the buckets, the
+	// rules, the alerts and the dashboard. [Setup] reads it and derives the
+	// boundaries from it: each profile's [views.Default] plus every latency
+	// threshold, exactly ([views.Objectives.Boundaries]); or, when
+	// Boundaries are given, it checks that every threshold is one of them
+	// ([views.Objectives.Check]). A file that cannot be read, a bad
+	// objective or a threshold missing from Boundaries is an error wrapping
+	// [ErrInvalidConfig] that names this field (or the variable) and the
+	// file. With Histogram "native" there are no buckets to derive: the file
+	// is read and checked all the same, and the rules read each threshold
+	// off the native histogram (docs/native-histograms.md). [New], which
+	// builds no views, does not read it.
+	//
+	// The zero value means OTELRED_OBJECTIVES, else Objectives.
+	ObjectivesFile string `json:"objectives_file,omitempty" yaml:"objectives_file,omitempty"`
+
+	// Objectives are the service level objectives themselves, for
+	// objectives that are not in a file of their own (a file embedded in
+	// the binary, or objectives written in code or inline in the
+	// configuration): Setup derives the boundaries from them as it does
+	// from ObjectivesFile's. Set one or the other.
+	//
+	// The zero value (nil) means ObjectivesFile's, or none.
+	Objectives *views.Objectives `json:"objectives,omitempty" yaml:"objectives,omitempty"`
 
 	// DebugPage makes [Provider.DebugHandler] serve the live RED page even
 	// when the Prometheus exporter does not run, by giving the provider a
@@ -354,6 +388,13 @@ func (c Config) Validate() error {
 	if c.Boundaries != nil {
 		if err := views.Validate(c.Boundaries); err != nil {
 			errs = append(errs, fmt.Errorf("%w: Boundaries %v: %w", ErrInvalidConfig, c.Boundaries, err))
+		}
+	}
+	if c.Objectives != nil {
+		if c.ObjectivesFile != "" {
+			bad("Objectives", "and ObjectivesFile %q are both set: set one or the other", c.ObjectivesFile)
+		} else if err := c.checkObjectives("Objectives"); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	errs = append(errs, c.checkHistogram()...)

@@ -37,7 +37,9 @@
 // OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT (whole
 // milliseconds), OTEL_EXPORTER_PROMETHEUS_HOST and _PORT, and, for the
 // resource [Setup] builds, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
-// otelred's own are OTELRED_HISTOGRAM and OTELRED_CARDINALITY_LIMIT.
+// otelred's own are OTELRED_HISTOGRAM, OTELRED_CARDINALITY_LIMIT,
+// OTELRED_OTELHTTP_METRICS and OTELRED_OBJECTIVES (the objectives file from
+// which [Setup] derives the buckets).
 // Each [Config] field's documentation names its variables. A malformed
 // variable is an error wrapping [ErrInvalidConfig] that names it; the
 // variables of an exporter that does not run are not read.
@@ -116,7 +118,22 @@
 // [OTLP.Timeout]; its error goes to otel.Handle; memory does not grow with
 // failed exports, and with cumulative temporality (the default) the next
 // export that succeeds carries the totals. [Provider.Shutdown] flushes a
-// last export, within its context's deadline.
+// last export, within its context's deadline and OTLP.Timeout; when that
+// push fails, its error wraps [ErrLastPushFailed] and says what was lost:
+// the measurements since the last push that succeeded, and when that was.
+//
+// # Buckets and objectives
+//
+// [Setup] gives otelred's duration histograms of both naming profiles
+// their buckets, so that they land on whichever profile the middleware
+// records with: [Config.Boundaries], or each profile's defaults. Given the
+// service level objectives that redgen reads ([Config.ObjectivesFile] or
+// OTELRED_OBJECTIVES, or [Config.Objectives]), it adds every latency
+// threshold to the defaults, exactly, or, when Boundaries are given,
+// checks that each threshold is one of them: so one file yields the
+// buckets, the rules, the alerts and the dashboard, and a latency SLO
+// always reads one bucket. [Config.Naming] decides which profile the live
+// RED page reads. See docs/dashboards-and-slos.md.
 //
 // An export is sent in several requests when it would be larger than
 // 2 MiB, by an estimate never below its encoded size, so that a collector

@@ -122,6 +122,7 @@ func (c Config) WithEnv() (Config, error) {
 			}
 		}
 	}
+	c.objectivesWithEnv()
 	// The variables otelred reads itself, by rules stricter than the
 	// SDK's; the SDK's own rules check the others (sdkenv.go).
 	read := make(map[string]bool)

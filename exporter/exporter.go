@@ -24,6 +24,7 @@ type Exporter struct {
 	handler    http.Handler
 	cumulative sdkmetric.Reader // the Prometheus exporter's, for the debug page
 	unregister func()
+	push       *pushLog // the OTLP exporter's; nil without one
 
 	ln     net.Listener
 	srv    *http.Server
@@ -89,7 +90,8 @@ func build(ctx context.Context, cfg Config) (_ *Exporter, err error) {
 		e.ln = ln
 	}
 	if cfg.enabled(otlpName) {
-		r, err := newOTLPReader(ctx, cfg.OTLP)
+		e.push = newPushLog(cfg.OTLP)
+		r, err := newOTLPReader(ctx, cfg.OTLP, e.push)
 		if err != nil {
 			return nil, err
 		}

@@ -132,14 +132,41 @@ func (c *Config) histogramWithEnv(read map[string]bool) []error {
 	return errs
 }
 
-// redViews returns the views of otelred's duration histograms: explicit
-// buckets at Boundaries, or exponential ones sized by Native. c must be
-// valid.
+// redViews returns the views of otelred's duration histograms, in both
+// profiles, so that the buckets land on whichever profile the middleware
+// records with (the two name their instruments apart): explicit buckets
+// at each profile's boundaries, or exponential ones sized by Native. The
+// Naming profile's views come first: those of the instruments that have
+// no profile (otelredgrpc's, and otelhttp's drops) are in both lists, and
+// the SDK applies the first view registered for a stream, ignoring the
+// same stream from later ones. c must be valid, its objectives read.
 func (c Config) redViews() ([]sdkmetric.View, error) {
-	if c.Histogram == histogramNative {
-		return views.Exponential(c.profile(), c.Native.maxSize(), c.Native.maxScale())
+	p := c.profile()
+	other := otelred.Semconv
+	if p == otelred.Semconv {
+		other = otelred.Classic
 	}
-	return views.RED(c.profile(), c.Boundaries)
+	var vs []sdkmetric.View
+	for _, p := range []otelred.Profile{p, other} {
+		var (
+			v   []sdkmetric.View
+			err error
+		)
+		if c.Histogram == histogramNative {
+			v, err = views.Exponential(p, c.Native.maxSize(), c.Native.maxScale())
+		} else {
+			b, berr := c.boundaries(p)
+			if berr != nil {
+				return nil, berr
+			}
+			v, err = views.RED(p, b)
+		}
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, v...)
+	}
+	return vs, nil
 }
 
 // cardinalityLimit returns CardinalityLimit with the default applied.

@@ -76,13 +76,14 @@ func (o OTLP) temporality() sdkmetric.TemporalitySelector {
 	return sdkmetric.DefaultTemporalitySelector
 }
 
-// newOTLPReader returns a periodic reader that pushes to the collector. Every
+// newOTLPReader returns a periodic reader that pushes to the collector
+// through push, which notes each export's result. Every
 // setting is passed explicitly, so the SDK's own reading of the environment
 // (which o already includes, and Config.WithEnv has checked) changes
 // nothing, except the TLS certificate variables, which otelred does not
 // handle itself. Its exports are split into requests of at most
 // maxExportBytes, and its errors never carry o's secrets. o must be valid.
-func newOTLPReader(ctx context.Context, o OTLP) (sdkmetric.Reader, error) {
+func newOTLPReader(ctx context.Context, o OTLP, push *pushLog) (sdkmetric.Reader, error) {
 	u := o.url()
 	insecure := o.Insecure || u.Scheme == "http"
 	gzip := o.Compression == "gzip"
@@ -134,8 +135,8 @@ func newOTLPReader(ctx context.Context, o OTLP) (sdkmetric.Reader, error) {
 	exp = splittingExporter{Exporter: exp, budget: maxExportBytes}
 	// A collector may echo a credential in its refusal, which would reach
 	// otel.Handle, ForceFlush and Shutdown through the reader.
-	exp = redactingExporter{Exporter: exp, secrets: secrets}
-	return sdkmetric.NewPeriodicReader(exp,
+	push.Exporter = redactingExporter{Exporter: exp, secrets: secrets}
+	return sdkmetric.NewPeriodicReader(push,
 		sdkmetric.WithInterval(o.interval()),
 		sdkmetric.WithTimeout(o.timeout())), nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	otelruntime "go.opentelemetry.io/contrib/instrumentation/runtime"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/otelred/otelred/exporter/redpage"
 	"github.com/otelred/otelred/internal/otelenv"
+	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
 
@@ -33,15 +35,21 @@ type Provider struct {
 	// Resource is the resource Setup built and gave the MeterProvider.
 	Resource *resource.Resource
 
-	exp   *Exporter
-	debug *redpage.Handler // nil without a cumulative reader to read
-	limit int
+	exp    *Exporter
+	debug  *redpage.Handler // nil without a cumulative reader to read
+	limit  int
+	bounds map[otelred.Profile][]float64 // nil with native histograms
+
+	shutdown    sync.Once
+	shutdownErr error
 }
 
 // Setup builds, in one call, a MeterProvider with otelred's RED views (the
-// Naming profile's duration histograms with Boundaries, or as native
-// histograms with [Config.Histogram] "native", and otelhttp's duration and
-// body-size histograms dropped unless [Config.OtelhttpMetrics]; see [views.RED] and
+// duration histograms of both profiles, whichever the middleware records
+// with, with Boundaries or the boundaries derived from the objectives
+// ([Config.ObjectivesFile]), or as native histograms with
+// [Config.Histogram] "native", and otelhttp's duration and body-size
+// histograms dropped unless [Config.OtelhttpMetrics]; see [views.RED] and
 // [views.Exponential]), the resource, and a reader for every exporter cfg
 // lists, after applying the environment to cfg ([Config.WithEnv]); with
 // [Config.RuntimeMetrics], it starts the Go runtime metrics on that
@@ -76,6 +84,10 @@ type Provider struct {
 // Like [New], Setup starts nothing half-way: on error, nothing it started
 // is left running.
 func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider, error) {
+	objectivesSource := "ObjectivesFile"
+	if cfg.ObjectivesFile == "" {
+		objectivesSource = envObjectives
+	}
 	cfg, err := cfg.WithEnv()
 	if err != nil {
 		return nil, err
@@ -83,12 +95,20 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.readObjectives(objectivesSource); err != nil {
+		return nil, err
+	}
 	red, err := cfg.redViews()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	if cfg.OtelhttpMetrics {
-		oh, err := views.Otelhttp(cfg.Boundaries)
+		// otelhttp's histograms follow the semantic conventions.
+		b, err := cfg.boundaries(otelred.Semconv)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+		oh, err := views.Otelhttp(b)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
@@ -123,6 +143,16 @@ func Setup(ctx context.Context, cfg Config, opts ...sdkmetric.Option) (*Provider
 		exp:           e,
 		limit:         cfg.cardinalityLimit(),
 	}
+	if cfg.Histogram != histogramNative {
+		p.bounds = make(map[otelred.Profile][]float64, 2)
+		for _, profile := range []otelred.Profile{otelred.Semconv, otelred.Classic} {
+			b, _ := cfg.boundaries(profile) // redViews succeeded with them
+			if b == nil {
+				b = views.Default(profile)
+			}
+			p.bounds[profile] = slices.Clone(b)
+		}
+	}
 	if debug != nil {
 		p.debug = redpage.New(debug, cfg.profile())
 	}
@@ -150,6 +180,16 @@ var goroutines = sdkmetric.NewView(
 func (p *Provider) ServiceName() string {
 	v, _ := p.Resource.Set().Value("service.name")
 	return v.AsString()
+}
+
+// Boundaries returns the bucket boundaries, in seconds, that Setup gave
+// the duration histograms of profile p: [Config.Boundaries], or p's
+// [views.Default] with the latency thresholds of the objectives
+// ([Config.ObjectivesFile]) added. It is nil with native histograms
+// ([Config.Histogram] "native"), which have none, and for an unknown
+// profile. The slice is the caller's.
+func (p *Provider) Boundaries(profile otelred.Profile) []float64 {
+	return slices.Clone(p.bounds[profile])
 }
 
 // CardinalityLimit returns otelred's per-instrument limit,
@@ -193,9 +233,27 @@ func (p *Provider) Addr() net.Addr { return p.exp.Addr() }
 // Shutdown flushes the last push of every push exporter, stops every
 // reader and closes the standalone listener, and returns all their errors
 // joined. ctx bounds the whole of it: with a collector that does not
-// answer, Shutdown returns when ctx ends, with the export's error.
+// answer, Shutdown returns when ctx ends (or the export's
+// [OTLP.Timeout] does, if sooner), with the export's error. When the last
+// OTLP push fails, the error wraps [ErrLastPushFailed] and says what was
+// lost: the measurements since the last push that succeeded, with its
+// time, or since Setup when none did. Calls after the first return the
+// first one's result.
 func (p *Provider) Shutdown(ctx context.Context) error {
-	return errors.Join(p.MeterProvider.Shutdown(ctx), p.exp.Shutdown(ctx))
+	p.shutdown.Do(func() {
+		var mark int
+		if p.exp.push != nil {
+			mark = p.exp.push.count()
+		}
+		err := p.MeterProvider.Shutdown(ctx)
+		if err != nil && p.exp.push != nil {
+			if lost := p.exp.push.lost(mark, err); lost != nil {
+				err = lost
+			}
+		}
+		p.shutdownErr = errors.Join(err, p.exp.Shutdown(ctx))
+	})
+	return p.shutdownErr
 }
 
 // resource builds the resource: defaults, then the environment, then c.

@@ -1,8 +1,10 @@
 package views
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"regexp"
 	"slices"
@@ -11,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/otelred/otelred/otelred"
 )
@@ -166,6 +170,30 @@ func (o Objectives) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ParseObjectives decodes an objectives file, YAML or JSON (JSON is
+// read as YAML, of which it is a subset), with the keys of the yaml and
+// json tags of [Objectives], and validates it ([Objectives.Validate]). It
+// is what redgen and exporter.Config's ObjectivesFile read, so that both
+// see the same objectives. An unknown key, a second document or a value of
+// the wrong type is an error, as is a bad objective; an empty file is the
+// zero Objectives, which has none. Errors wrap [ErrInvalidObjective].
+func ParseObjectives(data []byte) (Objectives, error) {
+	var o Objectives
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&o); err != nil && !errors.Is(err, io.EOF) {
+		return Objectives{}, fmt.Errorf("%w: %w", ErrInvalidObjective, err)
+	}
+	var more any
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return Objectives{}, fmt.Errorf("%w: more than one document: write the objectives in one", ErrInvalidObjective)
+	}
+	if err := o.Validate(); err != nil {
+		return Objectives{}, err
+	}
+	return o, nil
 }
 
 func checkTarget(field string, v float64, zeroOK bool) error {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -364,4 +365,50 @@ func equalObjectives(a, b views.Objectives) bool {
 		slices.EqualFunc(a.Routes, b.Routes, func(x, y views.RouteObjective) bool {
 			return x.Route == y.Route && x.Availability == y.Availability && eqLat(x.Latency, y.Latency)
 		})
+}
+
+// TestParseObjectives decodes the same objectives from YAML and JSON, and
+// rejects what redgen and exporter.Config's ObjectivesFile must not
+// accept.
+func TestParseObjectives(t *testing.T) {
+	want := views.Objectives{
+		Availability: 0.999,
+		Latency:      &views.LatencyObjective{Threshold: 0.3, Target: 0.99},
+		Window:       views.Window(28 * 24 * time.Hour),
+		Routes:       []views.RouteObjective{{Route: "/slow", Latency: &views.LatencyObjective{Threshold: 0.5, Target: 0.95}}},
+	}
+	for _, tc := range []struct{ name, in string }{
+		{"YAML", "availability: 0.999\nlatency: {threshold: 0.3, target: 0.99}\nwindow: 4w\nroutes:\n  - route: /slow\n    latency: {threshold: 0.5, target: 0.95}\n"},
+		{"JSON", `{"availability": 0.999, "latency": {"threshold": 0.3, "target": 0.99}, "window": "4w", "routes": [{"route": "/slow", "latency": {"threshold": 0.5, "target": 0.95}}]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := views.ParseObjectives([]byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got %+v, want %+v", got, want)
+			}
+		})
+	}
+	t.Run("an empty file has no objectives", func(t *testing.T) {
+		got, err := views.ParseObjectives(nil)
+		if err != nil || !reflect.DeepEqual(got, views.Objectives{}) {
+			t.Errorf("ParseObjectives(nil) = %+v, %v; want the zero Objectives", got, err)
+		}
+	})
+	for _, tc := range []struct{ name, in, want string }{
+		{"an unknown key", "availability: 0.999\nlatancy: {threshold: 0.3, target: 0.99}\n", "latancy"},
+		{"a value of the wrong type", `{"availability": "high"}`, "high"},
+		{"two documents", "availability: 0.999\n---\navailability: 0.99\n", "more than one document"},
+		{"a bad objective", "latency: {threshold: 0.3, target: 1}\n", "latency.target = 1"},
+		{"a bad window", "window: 30 days\n", "30 days"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := views.ParseObjectives([]byte(tc.in))
+			if !errors.Is(err, views.ErrInvalidObjective) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("ParseObjectives: %v; want an error wrapping ErrInvalidObjective that names %q", err, tc.want)
+			}
+		})
+	}
 }

@@ -17,9 +17,12 @@
 //
 // An empty path skips that file. redgen prints the bucket boundaries the
 // duration histogram must use (the objectives' thresholds added to the
-// profile's defaults, or -buckets); give the same boundaries to
-// views.RED or exporter.Config.Boundaries. With -buckets, a latency
-// threshold that is not one of the boundaries is an error.
+// profile's defaults, or -buckets): give the service the same objectives
+// file (exporter.Config.ObjectivesFile, or OTELRED_OBJECTIVES) and
+// exporter.Setup uses exactly these, or give them to views.RED. With
+// -buckets, a latency threshold that is not one of the boundaries is an
+// error. The rules' guard alert, OtelredLatencyBucketMissing, fires for a
+// service whose histogram lacks a threshold's bucket.
 //
 // With -native, the rules and the dashboard read native histograms
 // (exporter.Config.Histogram "native", scraped by Prometheus 3 with
@@ -37,7 +40,6 @@ package main
 //go:generate go run . -config ../slo.yaml -native -rules ../prometheus/rules-native.yml -tests ../prometheus/rules-native_test.yml -dashboard ../grafana/testdata/red-dashboard-native.json
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -46,8 +48,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/otelred/otelred/example/redgen/gen"
 	"github.com/otelred/otelred/otelred"
@@ -171,20 +171,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// readObjectives decodes a YAML or JSON objectives file, rejecting unknown
-// fields.
+// readObjectives decodes a YAML or JSON objectives file, as
+// exporter.Config's ObjectivesFile is read (views.ParseObjectives).
 func readObjectives(path string) (views.Objectives, error) {
-	var o views.Objectives
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return o, err
+		return views.Objectives{}, err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&o); err != nil && !errors.Is(err, io.EOF) {
-		return o, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := o.Validate(); err != nil {
+	o, err := views.ParseObjectives(data)
+	if err != nil {
 		return o, fmt.Errorf("%s: %w", path, err)
 	}
 	return o, nil

@@ -45,7 +45,12 @@
 //     OtelredLatencyBudgetBurn, with severity="page" when the budget burns at
 //     14.4 times the sustainable rate over 1h and 5m, or 6 times over 6h and
 //     30m, and severity="ticket" at 3 times over 1d and 2h, or once over 3d
-//     and 6h. The objectives are those of the HTTP server's requests.
+//     and 6h. The objectives are those of the HTTP server's requests. With
+//     explicit buckets, a guard alert for each latency threshold,
+//     OtelredLatencyBucketMissing (severity="ticket"), fires for every
+//     instance that serves requests but has no bucket at the threshold,
+//     which its latency SLI reads (see guard.go); native histograms have
+//     no buckets and get none.
 //
 // # Scopes
 //

@@ -292,8 +292,9 @@ func TestQueries(t *testing.T) {
 		}
 	}
 	// 5 RED rules, 3 for the fleet, 3 for each of the client, the
-	// operations and gRPC, 7 windows for 3 objectives, 2 alerts for each.
-	if want := 5 + 3 + 3*3 + 7*3 + 2*3; rules != want {
+	// operations and gRPC, 7 windows for 3 objectives, 2 alerts for each,
+	// and a guard alert for each of the 2 latency thresholds.
+	if want := 5 + 3 + 3*3 + 7*3 + 2*3 + 2; rules != want {
 		t.Errorf("%d rule expressions, want %d", rules, want)
 	}
 	// Rate, errors, 3 percentiles, the fleet's 3, in-flight, 3 SLIs, 3
@@ -305,7 +306,7 @@ func TestQueries(t *testing.T) {
 		t.Errorf("%d panel expressions, want %d", panels, want)
 	}
 	wantSignals := map[string]int{
-		SignalServer:    5 + 3 + 7*3 + 2*3 + 1 + 1 + 3 + 3 + 1 + 3 + 3 + 4 + 8,
+		SignalServer:    5 + 3 + 7*3 + 2*3 + 2 + 1 + 1 + 3 + 3 + 1 + 3 + 3 + 4 + 8,
 		SignalClient:    3 + 4,
 		SignalOperation: 3 + 4 + 1,
 		SignalGRPC:      3 + 4 + 1,

@@ -115,6 +115,7 @@ func Tests(c Config, rulesFile string) ([]byte, error) {
 		f.Tests = append(f.Tests, m.unmatchedTest())
 	}
 	f.Tests = append(f.Tests, m.fleetTest())
+	f.Tests = append(f.Tests, m.guardTests()...)
 	for _, sn := range []signalNames{m.client, m.ops, m.grpc} {
 		f.Tests = append(f.Tests, m.signalTest(sn))
 	}

@@ -68,9 +68,12 @@ func (m *plan) header(what string) string {
 	}
 	b.WriteString("\n")
 	if m.cfg.Native {
-		b.WriteString("# native histograms: no bucket boundaries\n")
+		b.WriteString("# native histograms: no bucket boundaries, and so no " + guardAlert + " alerts (a native histogram has no le buckets)\n")
 	} else {
 		fmt.Fprintf(&b, "# bucket boundaries: %s\n", strings.Trim(fmt.Sprint(m.boundaries), "[]"))
+		if len(m.latency) > 0 {
+			b.WriteString("# " + guardAlert + " fires for an instance whose histogram lacks the bucket of a latency threshold\n")
+		}
 	}
 	return b.String()
 }
@@ -109,6 +112,7 @@ func (m *plan) rules() ruleFile {
 			}
 		}
 	}
+	alerts.Rules = append(alerts.Rules, m.guardAlerts()...)
 	if len(sli.Rules) > 0 {
 		f.Groups = append(f.Groups, sli, alerts)
 	}
