@@ -24,6 +24,17 @@
 // error. The rules' guard alert, OtelredLatencyBucketMissing, fires for a
 // service whose histogram lacks a threshold's bucket.
 //
+// For the Prometheus Operator and Grafana's dashboard sidecar on Kubernetes
+// (docs/kubernetes.md), -prometheusrule writes the rules as a
+// PrometheusRule and -dashboard-configmap the dashboard in a ConfigMap,
+// labelled by default as kube-prometheus-stack selects them. A path of "-"
+// writes to stdout (and what redgen says goes to stderr); the manifests may
+// share it, as one multi-document stream:
+//
+//	go run github.com/otelred/otelred/example/redgen@latest -config slo.yaml \
+//		-rules "" -tests "" -dashboard "" \
+//		-prometheusrule - -dashboard-configmap - | kubectl apply -f -
+//
 // With -native, the rules and the dashboard read native histograms
 // (exporter.Config.Histogram "native", scraped by Prometheus 3 with
 // scrape_native_histograms: true or Prometheus 2 with
@@ -38,6 +49,7 @@ package main
 //go:generate go run . -config ../slo.yaml -rules ../prometheus/rules.yml -tests ../prometheus/rules_test.yml -dashboard ../grafana/red-dashboard.json
 //go:generate go run . -config ../slo.yaml -naming classic -rules "" -tests "" -dashboard ../grafana/testdata/red-dashboard-classic.json
 //go:generate go run . -config ../slo.yaml -native -rules ../prometheus/rules-native.yml -tests ../prometheus/rules-native_test.yml -dashboard ../grafana/testdata/red-dashboard-native.json
+//go:generate go run . -config ../slo.yaml -rules "" -tests "" -dashboard "" -prometheusrule ../kubernetes/prometheusrule.yaml -dashboard-configmap ../kubernetes/dashboard-configmap.yaml
 
 import (
 	"errors"
@@ -80,12 +92,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 		title     = fs.String("title", "", `dashboard title (default "otelred: RED and SLOs")`)
 		uid       = fs.String("uid", "", `dashboard uid (default "otelred-red")`)
 		native    = fs.Bool("native", false, "the duration histograms are native histograms (exporter.Config.Histogram \"native\"): read them with\nhistogram_count, histogram_quantile and histogram_fraction; no buckets, and no -tests")
+		kube      = kubeFlags(fs)
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	out, err := newOutputs(stdout, stderr, *rules, *tests, *dashboard, kube)
+	if err != nil {
+		return err
 	}
 
 	o, err := readObjectives(*config)
@@ -122,9 +139,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if c.Native {
-		fmt.Fprintln(stdout, "native histograms: no bucket boundaries (exporter.Config.Histogram \"native\")")
+		fmt.Fprintln(out.info, "native histograms: no bucket boundaries (exporter.Config.Histogram \"native\")")
 	} else {
-		fmt.Fprintf(stdout, "bucket boundaries: %s\n", strings.Trim(fmt.Sprint(c.Boundaries), "[]"))
+		fmt.Fprintf(out.info, "bucket boundaries: %s\n", strings.Trim(fmt.Sprint(c.Boundaries), "[]"))
 	}
 	warnings, err := gen.Warnings(c)
 	if err != nil {
@@ -139,7 +156,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := write(stdout, *rules, b); err != nil {
+		if err := out.write(*rules, b, false); err != nil {
 			return err
 		}
 	}
@@ -155,7 +172,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := write(stdout, *tests, b); err != nil {
+		if err := out.write(*tests, b, false); err != nil {
 			return err
 		}
 	}
@@ -164,11 +181,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := write(stdout, *dashboard, b); err != nil {
+		if err := out.write(*dashboard, b, false); err != nil {
 			return err
 		}
 	}
-	return nil
+	return kube.write(c, out)
 }
 
 // readObjectives decodes a YAML or JSON objectives file, as
@@ -198,16 +215,4 @@ func parseBuckets(s string) ([]float64, error) {
 		return nil, fmt.Errorf("-buckets: %w", err)
 	}
 	return b, nil
-}
-
-// write writes data to path, creating its directory, and says so.
-func write(stdout io.Writer, path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "wrote %s\n", path)
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/otelred/otelred/example/redgen/gen"
 	"github.com/otelred/otelred/views"
 )
 
@@ -38,6 +39,13 @@ var committed = []struct {
 			"-rules":     "../prometheus/rules-native.yml",
 			"-tests":     "../prometheus/rules-native_test.yml",
 			"-dashboard": "../grafana/testdata/red-dashboard-native.json",
+		},
+	},
+	{
+		args: []string{"-config", "../slo.yaml", "-rules", "", "-tests", "", "-dashboard", ""},
+		files: map[string]string{
+			"-prometheusrule":      "../kubernetes/prometheusrule.yaml",
+			"-dashboard-configmap": "../kubernetes/dashboard-configmap.yaml",
 		},
 	},
 }
@@ -130,4 +138,101 @@ func TestRunErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Manifests written to "-" go to stdout, one YAML document after another,
+// and nothing else does: what redgen says goes to stderr, so that the
+// output can be piped into kubectl apply -f -.
+func TestRunWritesManifestsToStdout(t *testing.T) {
+	var out, errOut bytes.Buffer
+	args := []string{"-config", "../slo.yaml", "-rules", "", "-tests", "", "-dashboard", "",
+		"-prometheusrule", "-", "-dashboard-configmap", "-", "-kube-namespace", "shop",
+		"-rule-labels", "release=monitoring,team=payments", "-dashboard-labels", "dashboards=otelred",
+		"-dashboard-folder", "SLOs", "-folder-annotation", "grafana_folder"}
+	if err := run(args, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	c := gen.Config{Objectives: exampleObjectives(t)}
+	rule, err := gen.PrometheusRule(c, gen.Object{Name: "otelred-rules", Namespace: "shop",
+		Labels: map[string]string{"release": "monitoring", "team": "payments"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := gen.DashboardConfigMap(c, "", gen.Object{Name: "otelred-dashboard", Namespace: "shop",
+		Labels: map[string]string{"dashboards": "otelred"}, Annotations: map[string]string{"grafana_folder": "SLOs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := string(rule) + "---\n" + string(cm); out.String() != want {
+		t.Errorf("stdout is not the PrometheusRule, a --- line and the ConfigMap:\n%.600s", out.String())
+	}
+	if want := "bucket boundaries: 0.005 0.01 0.025 0.05 0.075 0.1 0.25 0.3 0.5 0.75 1 2.5 5 7.5 10\n"; errOut.String() != want {
+		t.Errorf("stderr %q, want %q", errOut.String(), want)
+	}
+}
+
+// Files written as well as stdout are reported on stderr; a single file
+// may go to stdout too.
+func TestRunWritesOneFileToStdout(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	pr := filepath.Join(dir, "pr.yaml")
+	args := []string{"-config", "../slo.yaml", "-rules", "-", "-tests", "", "-dashboard", "", "-prometheusrule", pr}
+	if err := run(args, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("../prometheus/rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != string(want) {
+		t.Errorf("stdout is not the rules file:\n%.300s", out.String())
+	}
+	if !strings.HasSuffix(errOut.String(), "wrote "+pr+"\n") {
+		t.Errorf("stderr %q does not report %s", errOut.String(), pr)
+	}
+}
+
+func TestRunManifestErrors(t *testing.T) {
+	dir := t.TempDir()
+	none := []string{"-config", "../slo.yaml", "-rules", "", "-tests", "", "-dashboard", ""}
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		inErr string
+	}{
+		{"two files on stdout", []string{"-config", "../slo.yaml", "-tests", "", "-rules", "-", "-dashboard", "-"},
+			"-rules, -dashboard all write to stdout"},
+		{"a file and a manifest on stdout", append(none[:len(none):len(none)], "-dashboard", "-", "-prometheusrule", "-"),
+			"-dashboard, -prometheusrule all write to stdout"},
+		{"tests of rules on stdout", []string{"-config", "../slo.yaml", "-dashboard", "", "-rules", "-", "-tests", filepath.Join(dir, "t.yml")},
+			"-tests and -rules must be files"},
+		{"a label without a value", append(none[:len(none):len(none)], "-prometheusrule", "-", "-rule-labels", "release"),
+			`-rule-labels: entry 1, "release", is not key=value`},
+		{"a bad label value", append(none[:len(none):len(none)], "-dashboard-configmap", "-", "-dashboard-labels", "grafana_dashboard=a b"),
+			`-dashboard-configmap: gen: invalid config: ConfigMap: Labels["grafana_dashboard"] = "a b" is not a label value`},
+		{"a bad name", append(none[:len(none):len(none)], "-prometheusrule", "-", "-rule-name", "Rules"),
+			`-prometheusrule: gen: invalid config: PrometheusRule: Name = "Rules"`},
+		{"a bad namespace", append(none[:len(none):len(none)], "-prometheusrule", "-", "-kube-namespace", "a_b"),
+			`Namespace = "a_b"`},
+		{"a bad folder annotation", append(none[:len(none):len(none)], "-dashboard-configmap", "-", "-dashboard-folder", "x", "-folder-annotation", "a b"),
+			`Annotations: "a b" is not an annotation key`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(tt.args, &out, &out)
+			if err == nil || !strings.Contains(err.Error(), tt.inErr) {
+				t.Fatalf("run(%q) = %v, want an error containing %q", tt.args, err, tt.inErr)
+			}
+		})
+	}
+}
+
+func exampleObjectives(t *testing.T) views.Objectives {
+	t.Helper()
+	o, err := readObjectives("../slo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
