@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/otelred/otelred/example/redgen/gen"
+	"github.com/otelred/otelred/internal/redgen"
 	"github.com/otelred/otelred/views"
 )
 
@@ -20,32 +20,32 @@ var committed = []struct {
 	files map[string]string // flag: path relative to example/redgen
 }{
 	{
-		args: []string{"-config", "../slo.yaml"},
+		args: []string{"-config", "../../example/slo.yaml"},
 		files: map[string]string{
-			"-rules":     "../prometheus/rules.yml",
-			"-tests":     "../prometheus/rules_test.yml",
-			"-dashboard": "../grafana/red-dashboard.json",
+			"-rules":     "../../example/prometheus/rules.yml",
+			"-tests":     "../../example/prometheus/rules_test.yml",
+			"-dashboard": "../../example/grafana/red-dashboard.json",
 		},
 	},
 	{
-		args: []string{"-config", "../slo.yaml", "-naming", "classic", "-rules", "", "-tests", ""},
+		args: []string{"-config", "../../example/slo.yaml", "-naming", "classic", "-rules", "", "-tests", ""},
 		files: map[string]string{
-			"-dashboard": "../grafana/testdata/red-dashboard-classic.json",
+			"-dashboard": "../../example/grafana/testdata/red-dashboard-classic.json",
 		},
 	},
 	{
-		args: []string{"-config", "../slo.yaml", "-native"},
+		args: []string{"-config", "../../example/slo.yaml", "-native"},
 		files: map[string]string{
-			"-rules":     "../prometheus/rules-native.yml",
-			"-tests":     "../prometheus/rules-native_test.yml",
-			"-dashboard": "../grafana/testdata/red-dashboard-native.json",
+			"-rules":     "../../example/prometheus/rules-native.yml",
+			"-tests":     "../../example/prometheus/rules-native_test.yml",
+			"-dashboard": "../../example/grafana/testdata/red-dashboard-native.json",
 		},
 	},
 	{
-		args: []string{"-config", "../slo.yaml", "-rules", "", "-tests", "", "-dashboard", ""},
+		args: []string{"-config", "../../example/slo.yaml", "-rules", "", "-tests", "", "-dashboard", ""},
 		files: map[string]string{
-			"-prometheusrule":      "../kubernetes/prometheusrule.yaml",
-			"-dashboard-configmap": "../kubernetes/dashboard-configmap.yaml",
+			"-prometheusrule":      "../../example/kubernetes/prometheusrule.yaml",
+			"-dashboard-configmap": "../../example/kubernetes/dashboard-configmap.yaml",
 		},
 	},
 }
@@ -59,7 +59,7 @@ func TestCommittedFilesAreUpToDate(t *testing.T) {
 		for flag, path := range c.files {
 			// Keep the layout, so that the tests file names the rules
 			// file by the same relative path.
-			args = append(args, flag, filepath.Join(dir, strings.TrimPrefix(path, "../")))
+			args = append(args, flag, filepath.Join(dir, strings.TrimPrefix(path, "../../")))
 		}
 		var out, errOut bytes.Buffer
 		if err := run(args, &out, &errOut); err != nil {
@@ -69,16 +69,16 @@ func TestCommittedFilesAreUpToDate(t *testing.T) {
 			t.Errorf("redgen %q warned:\n%s", args, errOut.String())
 		}
 		for _, path := range c.files {
-			want, err := os.ReadFile(filepath.Join(dir, strings.TrimPrefix(path, "../")))
+			want, err := os.ReadFile(filepath.Join(dir, strings.TrimPrefix(path, "../../")))
 			if err != nil {
 				t.Fatal(err)
 			}
 			got, err := os.ReadFile(path)
 			if err != nil {
-				t.Fatalf("%v (run go generate ./example/redgen)", err)
+				t.Fatalf("%v (run go generate ./cmd/redgen)", err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Errorf("%s is out of date: run go generate ./example/redgen (or go run ./example/redgen from the repository root)", path)
+				t.Errorf("%s is out of date: run go generate ./cmd/redgen (or go run ./cmd/redgen from the repository root)", path)
 			}
 		}
 	}
@@ -86,7 +86,7 @@ func TestCommittedFilesAreUpToDate(t *testing.T) {
 
 func TestRunPrintsTheBoundaries(t *testing.T) {
 	var out bytes.Buffer
-	args := []string{"-config", "../slo.yaml", "-rules", "", "-tests", "", "-dashboard", ""}
+	args := []string{"-config", "../../example/slo.yaml", "-rules", "", "-tests", "", "-dashboard", ""}
 	if err := run(args, &out, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -113,17 +113,17 @@ func TestRunErrors(t *testing.T) {
 		inErr   string
 	}{
 		{"a threshold missing from -buckets is rejected",
-			[]string{"-config", "../slo.yaml", "-buckets", "0.1,0.25,0.5,1"}, views.ErrInvalidObjective,
+			[]string{"-config", "../../example/slo.yaml", "-buckets", "0.1,0.25,0.5,1"}, views.ErrInvalidObjective,
 			"latency.threshold = 0.3 is not a bucket boundary (it falls between 0.25 and 0.5)"},
 		{"bad -buckets are rejected",
-			[]string{"-config", "../slo.yaml", "-buckets", "0.5,0.3"}, views.ErrInvalidBoundaries, "boundaries[1] = 0.3"},
+			[]string{"-config", "../../example/slo.yaml", "-buckets", "0.5,0.3"}, views.ErrInvalidBoundaries, "boundaries[1] = 0.3"},
 		{"an unknown field in the objectives is rejected",
 			[]string{"-config", file("typo.yaml", "availabilty: 0.999\n")}, nil, "field availabilty not found"},
 		{"an invalid objective names its field",
 			[]string{"-config", file("bad.json", `{"routes": [{"route": "/a", "availability": 1.5}]}`)}, views.ErrInvalidObjective,
 			"routes[0].availability = 1.5 is not in (0, 1)"},
-		{"tests need rules", []string{"-config", "../slo.yaml", "-rules", "", "-dashboard", "", "-tests", filepath.Join(dir, "t.yml")}, nil, "-tests needs -rules"},
-		{"an unknown profile", []string{"-config", "../slo.yaml", "-naming", "modern"}, nil, `profile "modern"`},
+		{"tests need rules", []string{"-config", "../../example/slo.yaml", "-rules", "", "-dashboard", "", "-tests", filepath.Join(dir, "t.yml")}, nil, "-tests needs -rules"},
+		{"an unknown profile", []string{"-config", "../../example/slo.yaml", "-naming", "modern"}, nil, `profile "modern"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,20 +145,20 @@ func TestRunErrors(t *testing.T) {
 // output can be piped into kubectl apply -f -.
 func TestRunWritesManifestsToStdout(t *testing.T) {
 	var out, errOut bytes.Buffer
-	args := []string{"-config", "../slo.yaml", "-rules", "", "-tests", "", "-dashboard", "",
+	args := []string{"-config", "../../example/slo.yaml", "-rules", "", "-tests", "", "-dashboard", "",
 		"-prometheusrule", "-", "-dashboard-configmap", "-", "-kube-namespace", "shop",
 		"-rule-labels", "release=monitoring,team=payments", "-dashboard-labels", "dashboards=otelred",
 		"-dashboard-folder", "SLOs", "-folder-annotation", "grafana_folder"}
 	if err := run(args, &out, &errOut); err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
-	c := gen.Config{Objectives: exampleObjectives(t)}
-	rule, err := gen.PrometheusRule(c, gen.Object{Name: "otelred-rules", Namespace: "shop",
+	c := redgen.Config{Objectives: exampleObjectives(t)}
+	rule, err := redgen.PrometheusRule(c, redgen.Object{Name: "otelred-rules", Namespace: "shop",
 		Labels: map[string]string{"release": "monitoring", "team": "payments"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cm, err := gen.DashboardConfigMap(c, "", gen.Object{Name: "otelred-dashboard", Namespace: "shop",
+	cm, err := redgen.DashboardConfigMap(c, "", redgen.Object{Name: "otelred-dashboard", Namespace: "shop",
 		Labels: map[string]string{"dashboards": "otelred"}, Annotations: map[string]string{"grafana_folder": "SLOs"}})
 	if err != nil {
 		t.Fatal(err)
@@ -177,11 +177,11 @@ func TestRunWritesOneFileToStdout(t *testing.T) {
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
 	pr := filepath.Join(dir, "pr.yaml")
-	args := []string{"-config", "../slo.yaml", "-rules", "-", "-tests", "", "-dashboard", "", "-prometheusrule", pr}
+	args := []string{"-config", "../../example/slo.yaml", "-rules", "-", "-tests", "", "-dashboard", "", "-prometheusrule", pr}
 	if err := run(args, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	want, err := os.ReadFile("../prometheus/rules.yml")
+	want, err := os.ReadFile("../../example/prometheus/rules.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,24 +195,24 @@ func TestRunWritesOneFileToStdout(t *testing.T) {
 
 func TestRunManifestErrors(t *testing.T) {
 	dir := t.TempDir()
-	none := []string{"-config", "../slo.yaml", "-rules", "", "-tests", "", "-dashboard", ""}
+	none := []string{"-config", "../../example/slo.yaml", "-rules", "", "-tests", "", "-dashboard", ""}
 	for _, tt := range []struct {
 		name  string
 		args  []string
 		inErr string
 	}{
-		{"two files on stdout", []string{"-config", "../slo.yaml", "-tests", "", "-rules", "-", "-dashboard", "-"},
+		{"two files on stdout", []string{"-config", "../../example/slo.yaml", "-tests", "", "-rules", "-", "-dashboard", "-"},
 			"-rules, -dashboard all write to stdout"},
 		{"a file and a manifest on stdout", append(none[:len(none):len(none)], "-dashboard", "-", "-prometheusrule", "-"),
 			"-dashboard, -prometheusrule all write to stdout"},
-		{"tests of rules on stdout", []string{"-config", "../slo.yaml", "-dashboard", "", "-rules", "-", "-tests", filepath.Join(dir, "t.yml")},
+		{"tests of rules on stdout", []string{"-config", "../../example/slo.yaml", "-dashboard", "", "-rules", "-", "-tests", filepath.Join(dir, "t.yml")},
 			"-tests and -rules must be files"},
 		{"a label without a value", append(none[:len(none):len(none)], "-prometheusrule", "-", "-rule-labels", "release"),
 			`-rule-labels: entry 1, "release", is not key=value`},
 		{"a bad label value", append(none[:len(none):len(none)], "-dashboard-configmap", "-", "-dashboard-labels", "grafana_dashboard=a b"),
-			`-dashboard-configmap: gen: invalid config: ConfigMap: Labels["grafana_dashboard"] = "a b" is not a label value`},
+			`-dashboard-configmap: invalid config: ConfigMap: Labels["grafana_dashboard"] = "a b" is not a label value`},
 		{"a bad name", append(none[:len(none):len(none)], "-prometheusrule", "-", "-rule-name", "Rules"),
-			`-prometheusrule: gen: invalid config: PrometheusRule: Name = "Rules"`},
+			`-prometheusrule: invalid config: PrometheusRule: Name = "Rules"`},
 		{"a bad namespace", append(none[:len(none):len(none)], "-prometheusrule", "-", "-kube-namespace", "a_b"),
 			`Namespace = "a_b"`},
 		{"a bad folder annotation", append(none[:len(none):len(none)], "-dashboard-configmap", "-", "-dashboard-folder", "x", "-folder-annotation", "a b"),
@@ -230,7 +230,7 @@ func TestRunManifestErrors(t *testing.T) {
 
 func exampleObjectives(t *testing.T) views.Objectives {
 	t.Helper()
-	o, err := readObjectives("../slo.yaml")
+	o, err := readObjectives("../../example/slo.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

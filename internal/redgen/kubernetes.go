@@ -1,4 +1,4 @@
-package gen
+package redgen
 
 import (
 	"bytes"
@@ -186,18 +186,18 @@ func ruleGroups(rules []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(rules))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("gen: reading the rules file back: %w", err)
+		return nil, fmt.Errorf("reading the rules file back: %w", err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errors.New("gen: reading the rules file back: more than one document")
+		return nil, errors.New("reading the rules file back: more than one document")
 	}
 	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, errors.New("gen: reading the rules file back: not a mapping")
+		return nil, errors.New("reading the rules file back: not a mapping")
 	}
 	top := doc.Content[0]
 	if len(top.Content) != 2 || top.Content[0].Value != "groups" || top.Content[1].Kind != yaml.SequenceNode {
-		return nil, errors.New("gen: reading the rules file back: want groups, and nothing else")
+		return nil, errors.New("reading the rules file back: want groups, and nothing else")
 	}
 	return top.Content[1], nil
 }
@@ -232,7 +232,7 @@ func DashboardConfigMap(c Config, key string, o Object) ([]byte, error) {
 			UID string `json:"uid"`
 		}
 		if err := json.Unmarshal(dashboard, &d); err != nil {
-			return nil, fmt.Errorf("gen: reading the dashboard back: %w", err)
+			return nil, fmt.Errorf("reading the dashboard back: %w", err)
 		}
 		key = d.UID + ".json"
 	}

@@ -46,10 +46,10 @@
 // record.
 package main
 
-//go:generate go run . -config ../slo.yaml -rules ../prometheus/rules.yml -tests ../prometheus/rules_test.yml -dashboard ../grafana/red-dashboard.json
-//go:generate go run . -config ../slo.yaml -naming classic -rules "" -tests "" -dashboard ../grafana/testdata/red-dashboard-classic.json
-//go:generate go run . -config ../slo.yaml -native -rules ../prometheus/rules-native.yml -tests ../prometheus/rules-native_test.yml -dashboard ../grafana/testdata/red-dashboard-native.json
-//go:generate go run . -config ../slo.yaml -rules "" -tests "" -dashboard "" -prometheusrule ../kubernetes/prometheusrule.yaml -dashboard-configmap ../kubernetes/dashboard-configmap.yaml
+//go:generate go run . -config ../../example/slo.yaml -rules ../../example/prometheus/rules.yml -tests ../../example/prometheus/rules_test.yml -dashboard ../../example/grafana/red-dashboard.json
+//go:generate go run . -config ../../example/slo.yaml -naming classic -rules "" -tests "" -dashboard ../../example/grafana/testdata/red-dashboard-classic.json
+//go:generate go run . -config ../../example/slo.yaml -native -rules ../../example/prometheus/rules-native.yml -tests ../../example/prometheus/rules-native_test.yml -dashboard ../../example/grafana/testdata/red-dashboard-native.json
+//go:generate go run . -config ../../example/slo.yaml -rules "" -tests "" -dashboard "" -prometheusrule ../../example/kubernetes/prometheusrule.yaml -dashboard-configmap ../../example/kubernetes/dashboard-configmap.yaml
 
 import (
 	"errors"
@@ -61,7 +61,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/otelred/otelred/example/redgen/gen"
+	"github.com/otelred/otelred/internal/redgen"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
@@ -113,7 +113,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	c := gen.Config{
+	c := redgen.Config{
 		Objectives:   o,
 		Profile:      p,
 		Namespace:    *namespace,
@@ -143,7 +143,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintf(out.info, "bucket boundaries: %s\n", strings.Trim(fmt.Sprint(c.Boundaries), "[]"))
 	}
-	warnings, err := gen.Warnings(c)
+	warnings, err := redgen.Warnings(c)
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	if *rules != "" {
-		b, err := gen.Rules(c)
+		b, err := redgen.Rules(c)
 		if err != nil {
 			return err
 		}
@@ -168,7 +168,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		b, err := gen.Tests(c, filepath.ToSlash(rel))
+		b, err := redgen.Tests(c, filepath.ToSlash(rel))
 		if err != nil {
 			return err
 		}
@@ -177,7 +177,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *dashboard != "" {
-		b, err := gen.Dashboard(c)
+		b, err := redgen.Dashboard(c)
 		if err != nil {
 			return err
 		}

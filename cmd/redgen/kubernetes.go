@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/otelred/otelred/example/redgen/gen"
 	"github.com/otelred/otelred/internal/otelenv"
+	"github.com/otelred/otelred/internal/redgen"
 )
 
 // kube holds the flags of the Kubernetes manifests: the PrometheusRule and
@@ -38,14 +38,14 @@ func kubeFlags(fs *flag.FlagSet) *kube {
 }
 
 // write writes the manifests that were asked for.
-func (k *kube) write(c gen.Config, out *outputs) error {
+func (k *kube) write(c redgen.Config, out *outputs) error {
 	if *k.rule != "" {
-		o := gen.Object{Name: *k.ruleName, Namespace: *k.namespace}
+		o := redgen.Object{Name: *k.ruleName, Namespace: *k.namespace}
 		var err error
 		if o.Labels, err = (otelenv.List{Name: "-rule-labels"}).Parse(*k.ruleLabels); err != nil {
 			return err
 		}
-		b, err := gen.PrometheusRule(c, o)
+		b, err := redgen.PrometheusRule(c, o)
 		if err != nil {
 			return fmt.Errorf("-prometheusrule: %w", err)
 		}
@@ -54,7 +54,7 @@ func (k *kube) write(c gen.Config, out *outputs) error {
 		}
 	}
 	if *k.configMap != "" {
-		o := gen.Object{Name: *k.cmName, Namespace: *k.namespace}
+		o := redgen.Object{Name: *k.cmName, Namespace: *k.namespace}
 		var err error
 		if o.Labels, err = (otelenv.List{Name: "-dashboard-labels"}).Parse(*k.cmLabels); err != nil {
 			return err
@@ -62,7 +62,7 @@ func (k *kube) write(c gen.Config, out *outputs) error {
 		if *k.folder != "" {
 			o.Annotations = map[string]string{*k.folderKey: *k.folder}
 		}
-		b, err := gen.DashboardConfigMap(c, "", o)
+		b, err := redgen.DashboardConfigMap(c, "", o)
 		if err != nil {
 			return fmt.Errorf("-dashboard-configmap: %w", err)
 		}

@@ -1,4 +1,4 @@
-package gen
+package redgen
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ import (
 // exampleConfig is the example's configuration, read from example/slo.yaml.
 func exampleConfig(t *testing.T) Config {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "slo.yaml"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "example", "slo.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func writeRules(t *testing.T, c Config) (rules, tests string) {
 }
 
 func TestCommittedRulesPassPromtool(t *testing.T) {
-	dir := filepath.Join("..", "..", "prometheus")
+	dir := filepath.Join("..", "..", "example", "prometheus")
 	files, err := filepath.Glob(filepath.Join(dir, "*.yml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no rules files in %s: %v", dir, err)

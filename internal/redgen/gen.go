@@ -84,7 +84,7 @@
 // Every [Query] says which signal it reads ([SignalServer], [SignalClient],
 // [SignalOperation], [SignalGRPC], [SignalRuntime]): a panel of a signal a
 // service does not have, such as gRPC in an HTTP service, shows no data.
-package gen
+package redgen
 
 import (
 	"errors"
@@ -100,7 +100,7 @@ import (
 
 // ErrInvalidConfig is wrapped by every error for a bad [Config]. Errors in
 // the objectives wrap [views.ErrInvalidObjective] as well.
-var ErrInvalidConfig = errors.New("gen: invalid config")
+var ErrInvalidConfig = errors.New("invalid config")
 
 // Config is what the generated files are derived from.
 type Config struct {
