@@ -1,6 +1,6 @@
 // Command redgen writes Prometheus recording and alerting rules, promtool
 // unit tests for them, and a Grafana RED dashboard, all derived from one
-// file of service level objectives (see views.Objectives) and the naming of
+// file of service level objectives (see exporter.Objectives) and the naming of
 // the metrics, so that names, buckets and thresholds cannot drift apart.
 //
 // Run from the repository root, with no flags it regenerates the example's
@@ -61,6 +61,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/redgen"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
@@ -80,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("redgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		config    = fs.String("config", filepath.Join("example", "slo.yaml"), "objectives file, YAML or JSON (views.Objectives)")
+		config    = fs.String("config", filepath.Join("example", "slo.yaml"), "objectives file, YAML or JSON (exporter.Objectives)")
 		naming    = fs.String("naming", "semconv", "naming profile: semconv or classic")
 		namespace = fs.String("namespace", "", "Prometheus exporter namespace, prefixed to every metric name")
 		svcLabel  = fs.String("service-label", "", `label that names the service (default "job" for semconv, "service" for classic)`)
@@ -189,13 +190,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // readObjectives decodes a YAML or JSON objectives file, as
-// exporter.Config's ObjectivesFile is read (views.ParseObjectives).
-func readObjectives(path string) (views.Objectives, error) {
+// exporter.Config's ObjectivesFile is read (exporter.ParseObjectives).
+func readObjectives(path string) (exporter.Objectives, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return views.Objectives{}, err
+		return exporter.Objectives{}, err
 	}
-	o, err := views.ParseObjectives(data)
+	o, err := exporter.ParseObjectives(data)
 	if err != nil {
 		return o, fmt.Errorf("%s: %w", path, err)
 	}

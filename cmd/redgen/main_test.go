@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/redgen"
 	"github.com/otelred/otelred/views"
 )
@@ -113,14 +114,14 @@ func TestRunErrors(t *testing.T) {
 		inErr   string
 	}{
 		{"a threshold missing from -buckets is rejected",
-			[]string{"-config", "../../example/slo.yaml", "-buckets", "0.1,0.25,0.5,1"}, views.ErrInvalidObjective,
+			[]string{"-config", "../../example/slo.yaml", "-buckets", "0.1,0.25,0.5,1"}, exporter.ErrInvalidObjective,
 			"latency.threshold = 0.3 is not a bucket boundary (it falls between 0.25 and 0.5)"},
 		{"bad -buckets are rejected",
 			[]string{"-config", "../../example/slo.yaml", "-buckets", "0.5,0.3"}, views.ErrInvalidBoundaries, "boundaries[1] = 0.3"},
 		{"an unknown field in the objectives is rejected",
 			[]string{"-config", file("typo.yaml", "availabilty: 0.999\n")}, nil, "field availabilty not found"},
 		{"an invalid objective names its field",
-			[]string{"-config", file("bad.json", `{"routes": [{"route": "/a", "availability": 1.5}]}`)}, views.ErrInvalidObjective,
+			[]string{"-config", file("bad.json", `{"routes": [{"route": "/a", "availability": 1.5}]}`)}, exporter.ErrInvalidObjective,
 			"routes[0].availability = 1.5 is not in (0, 1)"},
 		{"tests need rules", []string{"-config", "../../example/slo.yaml", "-rules", "", "-dashboard", "", "-tests", filepath.Join(dir, "t.yml")}, nil, "-tests needs -rules"},
 		{"an unknown profile", []string{"-config", "../../example/slo.yaml", "-naming", "modern"}, nil, `profile "modern"`},
@@ -228,7 +229,7 @@ func TestRunManifestErrors(t *testing.T) {
 	}
 }
 
-func exampleObjectives(t *testing.T) views.Objectives {
+func exampleObjectives(t *testing.T) exporter.Objectives {
 	t.Helper()
 	o, err := readObjectives("../../example/slo.yaml")
 	if err != nil {

@@ -1,18 +1,16 @@
 package kubernetes_test
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/redgen"
-	"github.com/otelred/otelred/views"
 )
 
 // candidates are the strings of up to three characters of an alphabet
@@ -46,10 +44,8 @@ func TestManifestMetadataIsCheckedAsKubernetesChecksIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var o views.Objectives
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&o); err != nil {
+	o, err := exporter.ParseObjectives(raw)
+	if err != nil {
 		t.Fatal(err)
 	}
 	c := redgen.Config{Objectives: o}

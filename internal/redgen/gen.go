@@ -1,5 +1,5 @@
 // Package gen derives Prometheus recording and alerting rules, promtool unit
-// tests for them, and a Grafana dashboard from one [views.Objectives] value
+// tests for them, and a Grafana dashboard from one [exporter.Objectives] value
 // and the naming of the metrics (profile, namespace, service label), so that
 // metric names, bucket boundaries and SLO thresholds cannot drift apart.
 // The redgen command is its front end. [Tests] writes promtool unit tests
@@ -94,18 +94,19 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
 
 // ErrInvalidConfig is wrapped by every error for a bad [Config]. Errors in
-// the objectives wrap [views.ErrInvalidObjective] as well.
+// the objectives wrap [exporter.ErrInvalidObjective] as well.
 var ErrInvalidConfig = errors.New("invalid config")
 
 // Config is what the generated files are derived from.
 type Config struct {
 	// Objectives are the service's SLOs.
-	Objectives views.Objectives
+	Objectives exporter.Objectives
 
 	// Profile is the naming profile the service records with.
 	//
@@ -133,7 +134,7 @@ type Config struct {
 
 	// Boundaries are the bucket boundaries of the duration histogram in use;
 	// every latency threshold must be one of them (see
-	// [views.Objectives.Check]).
+	// [exporter.Objectives.Check]).
 	//
 	// The zero value means the objectives' boundaries around the profile's
 	// defaults: Objectives.Boundaries(views.Default(Profile)).
@@ -182,7 +183,7 @@ type plan struct {
 	procSvc    string // service label of the gRPC and runtime series
 	svc        string // service label
 	boundaries []float64
-	window     views.Window
+	window     exporter.Window
 	avail      []scope
 	latency    []scope
 }
@@ -309,7 +310,7 @@ func (c Config) plan() (*plan, error) {
 
 // scopes lists the objectives of each kind, the global one first, then the
 // routes' own in the order they are configured.
-func scopes(o views.Objectives) (avail, latency []scope) {
+func scopes(o exporter.Objectives) (avail, latency []scope) {
 	var ownAvail, ownLatency []string
 	for _, r := range o.Routes {
 		if r.Availability != 0 {
@@ -391,7 +392,7 @@ func le(boundary float64) (op, value string) {
 func quote(s string) string { return strconv.Quote(s) }
 
 // Validate reports whether c can be generated from: valid objectives
-// (errors wrap [views.ErrInvalidObjective]), every latency threshold one of
+// (errors wrap [exporter.ErrInvalidObjective]), every latency threshold one of
 // the boundaries, a known profile, and valid Prometheus names.
 func (c Config) Validate() error {
 	_, err := c.plan()

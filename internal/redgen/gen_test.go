@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
@@ -28,7 +29,7 @@ func exampleConfig(t *testing.T) Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var o views.Objectives
+	var o exporter.Objectives
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&o); err != nil {
@@ -81,10 +82,10 @@ func variants(t *testing.T) []struct {
 	classic.Profile = otelred.Classic
 	classicNS := classic
 	classicNS.Namespace, classicNS.Service = "shop", "checkout"
-	perRoute := Config{Objectives: views.Objectives{
-		Window: views.Window(28 * 24 * 3600 * 1e9),
-		Routes: []views.RouteObjective{
-			{Route: "/users/{id}", Availability: 0.99, Latency: &views.LatencyObjective{Threshold: 1, Target: 0.9}},
+	perRoute := Config{Objectives: exporter.Objectives{
+		Window: exporter.Window(28 * 24 * 3600 * 1e9),
+		Routes: []exporter.RouteObjective{
+			{Route: "/users/{id}", Availability: 0.99, Latency: &exporter.LatencyObjective{Threshold: 1, Target: 0.9}},
 			{Route: "/search", Availability: 0.995},
 		},
 	}}
@@ -223,9 +224,9 @@ func TestConfigErrors(t *testing.T) {
 		inErr   string
 	}{
 		{"a threshold that is not a boundary", func(c *Config) { c.Boundaries = views.Default(otelred.Semconv) },
-			views.ErrInvalidObjective, "latency.threshold = 0.3 is not a bucket boundary (it falls between 0.25 and 0.5)"},
+			exporter.ErrInvalidObjective, "latency.threshold = 0.3 is not a bucket boundary (it falls between 0.25 and 0.5)"},
 		{"invalid boundaries", func(c *Config) { c.Boundaries = []float64{0.5, 0.3} }, views.ErrInvalidBoundaries, "boundaries[1] = 0.3"},
-		{"an invalid objective", func(c *Config) { c.Objectives.Availability = 2 }, views.ErrInvalidObjective, "availability = 2 is not in (0, 1)"},
+		{"an invalid objective", func(c *Config) { c.Objectives.Availability = 2 }, exporter.ErrInvalidObjective, "availability = 2 is not in (0, 1)"},
 		{"a namespace with a dash", func(c *Config) { c.Namespace = "my-app" }, ErrInvalidConfig, `Namespace = "my-app"`},
 		{"a service label with a dot", func(c *Config) { c.ServiceLabel = "service.name" }, ErrInvalidConfig, `ServiceLabel = "service.name" is not a Prometheus label name`},
 		{"an unknown profile", func(c *Config) { c.Profile = 9 }, ErrInvalidConfig, "Profile = Profile(9)"},
@@ -233,7 +234,7 @@ func TestConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := ex
-			c.Objectives.Routes = append([]views.RouteObjective(nil), ex.Objectives.Routes...)
+			c.Objectives.Routes = append([]exporter.RouteObjective(nil), ex.Objectives.Routes...)
 			tt.mutate(&c)
 			for what, f := range map[string]func(Config) ([]byte, error){
 				"Rules":     Rules,
@@ -381,7 +382,7 @@ func TestWarnings(t *testing.T) {
 	if err != nil || len(ws) != 0 {
 		t.Fatalf("Warnings(example) = %q, %v; want none", ws, err)
 	}
-	c := Config{Objectives: views.Objectives{Availability: 0.9}}
+	c := Config{Objectives: exporter.Objectives{Availability: 0.9}}
 	ws, err = Warnings(c)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/views"
 )
 
@@ -131,7 +132,7 @@ func TestNativeConfig(t *testing.T) {
 	c.Native = true
 	t.Run("a threshold need not be a boundary", func(t *testing.T) {
 		c := c
-		c.Objectives.Latency = &views.LatencyObjective{Threshold: 0.123, Target: 0.99}
+		c.Objectives.Latency = &exporter.LatencyObjective{Threshold: 0.123, Target: 0.99}
 		r, err := Rules(c)
 		if err != nil {
 			t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/otelred/otelred/views"
+	"github.com/otelred/otelred/exporter"
 )
 
 // The promtool test file.
@@ -195,7 +195,7 @@ func (m *plan) testRoute(s scope) string {
 		return s.route
 	}
 	r := "/any/{id}"
-	for slices.ContainsFunc(m.cfg.Objectives.Routes, func(o views.RouteObjective) bool { return o.Route == r }) {
+	for slices.ContainsFunc(m.cfg.Objectives.Routes, func(o exporter.RouteObjective) bool { return o.Route == r }) {
 		r += "/x"
 	}
 	return r

@@ -9,7 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/otelred/otelred/views"
+	"github.com/otelred/otelred/exporter"
 )
 
 // ruleFile is a Prometheus rules file.
@@ -237,7 +237,7 @@ func pct(f float64) string { return strconv.FormatFloat(f*100, 'g', 10, 64) + "%
 
 // lasts is how long a budget spent at factor times the sustainable rate
 // lasts, to the minute.
-func lasts(w views.Window, factor float64) string {
+func lasts(w exporter.Window, factor float64) string {
 	d := time.Duration(float64(w.Duration()) / factor).Round(time.Minute)
-	return views.Window(d).String()
+	return exporter.Window(d).String()
 }
