@@ -1,12 +1,15 @@
-// Package gen derives Prometheus recording and alerting rules, promtool unit
-// tests for them, and a Grafana dashboard from one [exporter.Objectives] value
-// and the naming of the metrics (profile, namespace, service label), so that
-// metric names, bucket boundaries and SLO thresholds cannot drift apart.
-// The redgen command is its front end. [Tests] writes promtool unit tests
+// Package redgen is the generator of the redgen command (cmd/redgen): it
+// derives Prometheus recording and alerting rules, promtool unit tests for
+// them, a Grafana dashboard and their Kubernetes manifests from one
+// [exporter.Objectives] value and the naming of the metrics (profile,
+// namespace, service label), so that metric names, bucket boundaries and
+// SLO thresholds cannot drift apart. [Tests] writes promtool unit tests
 // that prove each alert fires just above its burn rate and stays silent
-// just below it; [Queries] lists every PromQL expression of the rules and
-// the dashboard, for a test against a real Prometheus; [Warnings] reports
-// alerts that can never fire.
+// just below it; [Warnings] reports alerts that can never fire.
+//
+// The package is internal: its API is what the command and the example's
+// tests use, no more. [Queries] lists every PromQL expression of the rules
+// and the dashboard, for the example's tests against a real Prometheus.
 //
 // # Rules
 //
@@ -81,9 +84,9 @@
 //
 // # Signals
 //
-// Every [Query] says which signal it reads ([SignalServer], [SignalClient],
-// [SignalOperation], [SignalGRPC], [SignalRuntime]): a panel of a signal a
-// service does not have, such as gRPC in an HTTP service, shows no data.
+// Every [Query] says which signal it reads (Query.Signal): a panel of a
+// signal a service does not have, such as gRPC ([SignalGRPC]) in an HTTP
+// service, shows no data.
 package redgen
 
 import (
@@ -158,18 +161,18 @@ type Config struct {
 	Title, UID string
 }
 
-// The signals a query reads.
+// The signals a query reads, the values of Query.Signal.
 const (
-	// SignalServer is the HTTP server's requests: otelred's middleware.
-	SignalServer = "http.server"
-	// SignalClient is the HTTP client's requests: otelred.NewTransport.
-	SignalClient = "http.client"
-	// SignalOperation is the operations of otelred.NewOperations.
-	SignalOperation = "operation"
+	// signalServer is the HTTP server's requests: otelred's middleware.
+	signalServer = "http.server"
+	// signalClient is the HTTP client's requests: otelred.NewTransport.
+	signalClient = "http.client"
+	// signalOperation is the operations of otelred.NewOperations.
+	signalOperation = "operation"
 	// SignalGRPC is the gRPC server's calls: otelredgrpc's interceptors.
 	SignalGRPC = "rpc.server"
-	// SignalRuntime is the Go runtime's metrics.
-	SignalRuntime = "runtime"
+	// signalRuntime is the Go runtime's metrics.
+	signalRuntime = "runtime"
 )
 
 // plan is a checked Config with everything the generators need.
@@ -390,6 +393,15 @@ func le(boundary float64) (op, value string) {
 
 // quote writes s as a PromQL string literal.
 func quote(s string) string { return strconv.Quote(s) }
+
+// generate returns what f writes from the plan of c.
+func (c Config) generate(f func(*plan) ([]byte, error)) ([]byte, error) {
+	m, err := c.plan()
+	if err != nil {
+		return nil, err
+	}
+	return f(m)
+}
 
 // Validate reports whether c can be generated from: valid objectives
 // (errors wrap [exporter.ErrInvalidObjective]), every latency threshold one of

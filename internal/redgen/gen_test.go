@@ -307,11 +307,11 @@ func TestQueries(t *testing.T) {
 		t.Errorf("%d panel expressions, want %d", panels, want)
 	}
 	wantSignals := map[string]int{
-		SignalServer:    5 + 3 + 7*3 + 2*3 + 2 + 1 + 1 + 3 + 3 + 1 + 3 + 3 + 4 + 8,
-		SignalClient:    3 + 4,
-		SignalOperation: 3 + 4 + 1,
+		signalServer:    5 + 3 + 7*3 + 2*3 + 2 + 1 + 1 + 3 + 3 + 1 + 3 + 3 + 4 + 8,
+		signalClient:    3 + 4,
+		signalOperation: 3 + 4 + 1,
 		SignalGRPC:      3 + 4 + 1,
-		SignalRuntime:   4,
+		signalRuntime:   4,
 	}
 	if !maps.Equal(bySignal, wantSignals) {
 		t.Errorf("expressions by signal: %v, want %v", bySignal, wantSignals)
@@ -353,7 +353,7 @@ func TestQueries(t *testing.T) {
 		}
 	}
 
-	all, err := Queries(c, Vars{RateInterval: "30s"})
+	all, err := Queries(c, Vars{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,26 +393,34 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
+// dashboardRules is a rules file that records every dashboard query of c,
+// with its variables substituted, for promtool to check.
+func dashboardRules(t *testing.T, c Config) []byte {
+	t.Helper()
+	qs, err := Queries(c, Vars{Service: "checkout", Route: "/users/{id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := ruleFile{Groups: []ruleGroup{{Name: "dashboard"}}}
+	for i, q := range qs {
+		if q.Panel {
+			f.Groups[0].Rules = append(f.Groups[0].Rules, rule{Record: "dashboard:query:" + strconv.Itoa(i), Expr: q.Expr})
+		}
+	}
+	data, err := encodeYAML("", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // Every dashboard query, variables substituted, must be valid PromQL:
 // promtool parses each as the expression of a recording rule.
 func TestDashboardQueriesParse(t *testing.T) {
 	promtools(t)
 	for _, v := range variants(t) {
 		t.Run(v.name, func(t *testing.T) {
-			qs, err := Queries(v.c, Vars{Service: "checkout", Route: "/users/{id}"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := ruleFile{Groups: []ruleGroup{{Name: "dashboard"}}}
-			for i, q := range qs {
-				if q.Panel {
-					f.Groups[0].Rules = append(f.Groups[0].Rules, rule{Record: "dashboard:query:" + strconv.Itoa(i), Expr: q.Expr})
-				}
-			}
-			data, err := encodeYAML("", f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			data := dashboardRules(t, v.c)
 			path := filepath.Join(t.TempDir(), "dashboard.yml")
 			if err := os.WriteFile(path, data, 0o644); err != nil {
 				t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -38,20 +37,7 @@ func TestNativeRulesPassPromtoolLint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			qs, err := Queries(v.c, Vars{Service: "checkout", Route: "/users/{id}"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := ruleFile{Groups: []ruleGroup{{Name: "dashboard"}}}
-			for i, q := range qs {
-				if q.Panel {
-					f.Groups[0].Rules = append(f.Groups[0].Rules, rule{Record: "dashboard:query:" + strconv.Itoa(i), Expr: q.Expr})
-				}
-			}
-			d, err := encodeYAML("", f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			d := dashboardRules(t, v.c)
 			dir := t.TempDir()
 			for name, data := range map[string][]byte{"rules.yml": r, "dashboard.yml": d} {
 				path := filepath.Join(dir, name)
