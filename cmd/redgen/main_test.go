@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,87 +15,205 @@ import (
 	"github.com/otelred/otelred/views"
 )
 
-// committed lists the generated files kept in the repository, by the
-// arguments that generate them from example/redgen (the go:generate lines
-// of main.go).
-var committed = []struct {
-	args  []string
-	files map[string]string // flag: path relative to example/redgen
-}{
-	{
-		args: []string{"-config", "../../example/slo.yaml"},
-		files: map[string]string{
-			"-rules":     "../../example/prometheus/rules.yml",
-			"-tests":     "../../example/prometheus/rules_test.yml",
-			"-dashboard": "../../example/grafana/red-dashboard.json",
-		},
-	},
-	{
-		args: []string{"-config", "../../example/slo.yaml", "-naming", "classic", "-rules", "", "-tests", ""},
-		files: map[string]string{
-			"-dashboard": "../../example/grafana/testdata/red-dashboard-classic.json",
-		},
-	},
-	{
-		args: []string{"-config", "../../example/slo.yaml", "-native"},
-		files: map[string]string{
-			"-rules":     "../../example/prometheus/rules-native.yml",
-			"-tests":     "../../example/prometheus/rules-native_test.yml",
-			"-dashboard": "../../example/grafana/testdata/red-dashboard-native.json",
-		},
-	},
-	{
-		args: []string{"-config", "../../example/slo.yaml", "-rules", "", "-tests", "", "-dashboard", ""},
-		files: map[string]string{
-			"-prometheusrule":      "../../example/kubernetes/prometheusrule.yaml",
-			"-dashboard-configmap": "../../example/kubernetes/dashboard-configmap.yaml",
-		},
-	},
+// exampleDir is the example service's directory, from this one.
+var exampleDir = filepath.Join("..", "..", "example")
+
+// exampleSLO is the example's objectives file.
+var exampleSLO = filepath.Join(exampleDir, "slo.yaml")
+
+// boundariesLine is what redgen says of example/slo.yaml's buckets.
+const boundariesLine = "bucket boundaries: 0.005 0.01 0.025 0.05 0.075 0.1 0.25 0.3 0.5 0.75 1 2.5 5 7.5 10\n"
+
+// outputFlags are the flags that name an output.
+var outputFlags = []string{"-rules", "-tests", "-dashboard", "-prometheusrule", "-dashboard-configmap"}
+
+// generateLines returns the arguments of the go:generate lines of
+// example/generate.go, which run redgen from example/.
+func generateLines(t *testing.T) [][]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(exampleDir, "generate.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const prefix = "//go:generate go run ../cmd/redgen "
+	var lines [][]string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), prefix)
+		if !ok {
+			if strings.HasPrefix(sc.Text(), "//go:generate") {
+				t.Fatalf("example/generate.go: %q does not start with %q", sc.Text(), prefix)
+			}
+			continue
+		}
+		if strings.ContainsAny(line, `"'$`) {
+			t.Fatalf("example/generate.go: %q quotes or expands; write plain arguments", line)
+		}
+		lines = append(lines, strings.Fields(line))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 4 {
+		t.Fatalf("example/generate.go has %d redgen lines, want 4", len(lines))
+	}
+	return lines
 }
 
-// The committed rules, tests and dashboards must be exactly what redgen
-// writes from example/slo.yaml today.
+// The committed rules, tests, dashboards and manifests must be exactly
+// what the go:generate lines of example/generate.go write from
+// example/slo.yaml today, and those lines must write nothing else.
 func TestCommittedFilesAreUpToDate(t *testing.T) {
-	for _, c := range committed {
+	seen := map[string]bool{}
+	for _, line := range generateLines(t) {
 		dir := t.TempDir()
-		args := append([]string(nil), c.args...)
-		for flag, path := range c.files {
-			// Keep the layout, so that the tests file names the rules
-			// file by the same relative path.
-			args = append(args, flag, filepath.Join(dir, strings.TrimPrefix(path, "../../")))
+		var args, outputs []string
+		for i := 0; i < len(line); i++ {
+			switch a := line[i]; {
+			case a == "-config" && i+1 < len(line):
+				i++
+				args = append(args, a, filepath.Join(exampleDir, line[i]))
+			case slices.Contains(outputFlags, a) && i+1 < len(line):
+				i++
+				// Keep the layout, so that the tests file names the rules
+				// file by the same relative path.
+				outputs = append(outputs, line[i])
+				args = append(args, a, filepath.Join(dir, line[i]))
+			default:
+				args = append(args, a)
+			}
 		}
 		var out, errOut bytes.Buffer
-		if err := run(args, &out, &errOut); err != nil {
-			t.Fatalf("redgen %q: %v\n%s", args, err, errOut.String())
+		if err := run(args, nil, &out, &errOut); err != nil {
+			t.Fatalf("redgen %q: %v\n%s", line, err, errOut.String())
 		}
 		if errOut.Len() > 0 {
-			t.Errorf("redgen %q warned:\n%s", args, errOut.String())
+			t.Errorf("redgen %q warned:\n%s", line, errOut.String())
 		}
-		for _, path := range c.files {
-			want, err := os.ReadFile(filepath.Join(dir, strings.TrimPrefix(path, "../../")))
+		written := dirFiles(t, dir)
+		slices.Sort(outputs)
+		if !slices.Equal(written, outputs) {
+			t.Errorf("redgen %q wrote %q, want exactly %q", line, written, outputs)
+		}
+		for _, path := range outputs {
+			if seen[path] {
+				t.Errorf("%s is written by two go:generate lines", path)
+			}
+			seen[path] = true
+			want, err := os.ReadFile(filepath.Join(dir, path))
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := os.ReadFile(path)
+			got, err := os.ReadFile(filepath.Join(exampleDir, path))
 			if err != nil {
-				t.Fatalf("%v (run go generate ./cmd/redgen)", err)
+				t.Fatalf("%v (run go generate ./example)", err)
 			}
 			if !bytes.Equal(got, want) {
-				t.Errorf("%s is out of date: run go generate ./cmd/redgen (or go run ./cmd/redgen from the repository root)", path)
+				t.Errorf("example/%s is out of date: run go generate ./example", path)
 			}
 		}
 	}
+	if len(seen) != 9 {
+		t.Errorf("the go:generate lines write %d files, want the example's 9", len(seen))
+	}
 }
 
+// With -config alone, redgen writes nothing and prints the boundaries.
 func TestRunPrintsTheBoundaries(t *testing.T) {
 	var out bytes.Buffer
-	args := []string{"-config", "../../example/slo.yaml", "-rules", "", "-tests", "", "-dashboard", ""}
-	if err := run(args, &out, &out); err != nil {
+	if err := run([]string{"-config", exampleSLO}, nil, &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	want := "bucket boundaries: 0.005 0.01 0.025 0.05 0.075 0.1 0.25 0.3 0.5 0.75 1 2.5 5 7.5 10\n"
-	if out.String() != want {
-		t.Fatalf("output %q, want %q", out.String(), want)
+	if out.String() != boundariesLine {
+		t.Fatalf("output %q, want %q", out.String(), boundariesLine)
+	}
+}
+
+// "-config -" reads the objectives from stdin.
+func TestRunReadsTheObjectivesFromStdin(t *testing.T) {
+	slo, err := os.ReadFile(exampleSLO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := run([]string{"-config", "-", "-dashboard", "-"}, bytes.NewReader(slo), &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	want, err := redgen.Dashboard(redgen.Config{Objectives: exampleObjectives(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out.Bytes(), want) {
+		t.Errorf("stdout is not the dashboard:\n%.300s", out.String())
+	}
+	if errOut.String() != boundariesLine {
+		t.Errorf("stderr %q, want %q", errOut.String(), boundariesLine)
+	}
+
+	err = run([]string{"-config", "-"}, strings.NewReader("availability: 2\n"), &out, &errOut)
+	if !errors.Is(err, exporter.ErrInvalidObjective) || !strings.Contains(err.Error(), "-config - (stdin): exporter: invalid objective: availability = 2") {
+		t.Errorf("bad objectives on stdin: %v, want an error naming stdin and the field", err)
+	}
+}
+
+// Without -config, redgen prints its usage and says that -config is
+// required, with exit status 2; a bad flag does the same, once.
+func TestRunWithoutConfig(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		args    []string
+		inErr   string
+		printed bool // the flag package printed the error
+	}{
+		{"no flags", nil, "-config is required", false},
+		{"outputs but no -config", []string{"-rules", "-"}, "-config is required", false},
+		{"an unknown flag", []string{"-confg", "slo.yaml"}, "flag provided but not defined: -confg", true},
+		{"an argument", []string{"-config", exampleSLO, "rules.yml"}, `unexpected arguments ["rules.yml"]`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			err := run(tt.args, nil, &out, &errOut)
+			if err == nil || !strings.Contains(err.Error(), tt.inErr) {
+				t.Fatalf("run(%q) = %v, want an error containing %q", tt.args, err, tt.inErr)
+			}
+			if out.Len() > 0 {
+				t.Errorf("stdout %q, want nothing", out.String())
+			}
+			if !strings.HasPrefix(errOut.String(), "Usage: redgen -config FILE") && !tt.printed {
+				t.Errorf("stderr does not start with the usage:\n%s", errOut.String())
+			}
+			if !strings.Contains(errOut.String(), "  -config string\n") {
+				t.Errorf("the usage does not list -config:\n%s", errOut.String())
+			}
+			var report bytes.Buffer
+			if code := exit(err, &report); code != 2 {
+				t.Errorf("exit status %d, want 2", code)
+			}
+			reported := errOut.String() + report.String()
+			if n := strings.Count(reported, tt.inErr); n != 1 {
+				t.Errorf("%q is reported %d times, want once:\n%s", tt.inErr, n, reported)
+			}
+		})
+	}
+}
+
+func TestExitStatus(t *testing.T) {
+	var report bytes.Buffer
+	for _, tt := range []struct {
+		err  error
+		code int
+	}{
+		{nil, 0},
+		{errors.New("no such file"), 1},
+		{&usageError{err: errors.New("-config is required")}, 2},
+	} {
+		if code := exit(tt.err, &report); code != tt.code {
+			t.Errorf("exit(%v) = %d, want %d", tt.err, code, tt.code)
+		}
+	}
+	if want := "redgen: no such file\nredgen: -config is required\n"; report.String() != want {
+		t.Errorf("reported %q, want %q", report.String(), want)
 	}
 }
 
@@ -106,7 +226,6 @@ func TestRunErrors(t *testing.T) {
 		}
 		return p
 	}
-	noOut := []string{"-rules", "", "-tests", "", "-dashboard", ""}
 	tests := []struct {
 		name    string
 		args    []string
@@ -114,28 +233,26 @@ func TestRunErrors(t *testing.T) {
 		inErr   string
 	}{
 		{"a threshold missing from -buckets is rejected",
-			[]string{"-config", "../../example/slo.yaml", "-buckets", "0.1,0.25,0.5,1"}, exporter.ErrInvalidObjective,
+			[]string{"-config", exampleSLO, "-buckets", "0.1,0.25,0.5,1"}, exporter.ErrInvalidObjective,
 			"latency.threshold = 0.3 is not a bucket boundary (it falls between 0.25 and 0.5)"},
 		{"bad -buckets are rejected",
-			[]string{"-config", "../../example/slo.yaml", "-buckets", "0.5,0.3"}, views.ErrInvalidBoundaries, "boundaries[1] = 0.3"},
+			[]string{"-config", exampleSLO, "-buckets", "0.5,0.3"}, views.ErrInvalidBoundaries, "boundaries[1] = 0.3"},
+		{"-buckets with -native", []string{"-config", exampleSLO, "-native", "-buckets", "0.3"}, nil, "-buckets does not apply to -native"},
 		{"an unknown field in the objectives is rejected",
 			[]string{"-config", file("typo.yaml", "availabilty: 0.999\n")}, nil, "field availabilty not found"},
 		{"an invalid objective names its field",
 			[]string{"-config", file("bad.json", `{"routes": [{"route": "/a", "availability": 1.5}]}`)}, exporter.ErrInvalidObjective,
 			"routes[0].availability = 1.5 is not in (0, 1)"},
-		{"tests need rules", []string{"-config", "../../example/slo.yaml", "-rules", "", "-dashboard", "", "-tests", filepath.Join(dir, "t.yml")}, nil, "-tests needs -rules"},
-		{"an unknown profile", []string{"-config", "../../example/slo.yaml", "-naming", "modern"}, nil, `profile "modern"`},
+		{"a missing objectives file", []string{"-config", filepath.Join(dir, "none.yaml")}, os.ErrNotExist, "none.yaml"},
+		{"tests need rules", []string{"-config", exampleSLO, "-tests", filepath.Join(dir, "t.yml")}, nil, "-tests needs -rules"},
+		{"an unknown profile", []string{"-config", exampleSLO, "-naming", "modern"}, nil, `-naming: `},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := tt.args
-			if tt.name != "tests need rules" {
-				args = append(append([]string(nil), args...), noOut...)
-			}
 			var out bytes.Buffer
-			err := run(args, &out, &out)
+			err := run(tt.args, nil, &out, &out)
 			if err == nil || !strings.Contains(err.Error(), tt.inErr) || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
-				t.Fatalf("run(%q) = %v, want an error containing %q", args, err, tt.inErr)
+				t.Fatalf("run(%q) = %v, want an error containing %q", tt.args, err, tt.inErr)
 			}
 		})
 	}
@@ -146,11 +263,11 @@ func TestRunErrors(t *testing.T) {
 // output can be piped into kubectl apply -f -.
 func TestRunWritesManifestsToStdout(t *testing.T) {
 	var out, errOut bytes.Buffer
-	args := []string{"-config", "../../example/slo.yaml", "-rules", "", "-tests", "", "-dashboard", "",
+	args := []string{"-config", exampleSLO,
 		"-prometheusrule", "-", "-dashboard-configmap", "-", "-kube-namespace", "shop",
 		"-rule-labels", "release=monitoring,team=payments", "-dashboard-labels", "dashboards=otelred",
 		"-dashboard-folder", "SLOs", "-folder-annotation", "grafana_folder"}
-	if err := run(args, &out, &errOut); err != nil {
+	if err := run(args, nil, &out, &errOut); err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
 	c := redgen.Config{Objectives: exampleObjectives(t)}
@@ -167,8 +284,8 @@ func TestRunWritesManifestsToStdout(t *testing.T) {
 	if want := string(rule) + "---\n" + string(cm); out.String() != want {
 		t.Errorf("stdout is not the PrometheusRule, a --- line and the ConfigMap:\n%.600s", out.String())
 	}
-	if want := "bucket boundaries: 0.005 0.01 0.025 0.05 0.075 0.1 0.25 0.3 0.5 0.75 1 2.5 5 7.5 10\n"; errOut.String() != want {
-		t.Errorf("stderr %q, want %q", errOut.String(), want)
+	if errOut.String() != boundariesLine {
+		t.Errorf("stderr %q, want %q", errOut.String(), boundariesLine)
 	}
 }
 
@@ -178,60 +295,78 @@ func TestRunWritesOneFileToStdout(t *testing.T) {
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
 	pr := filepath.Join(dir, "pr.yaml")
-	args := []string{"-config", "../../example/slo.yaml", "-rules", "-", "-tests", "", "-dashboard", "", "-prometheusrule", pr}
-	if err := run(args, &out, &errOut); err != nil {
+	args := []string{"-config", exampleSLO, "-rules", "-", "-prometheusrule", pr}
+	if err := run(args, nil, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	want, err := os.ReadFile("../../example/prometheus/rules.yml")
+	want, err := os.ReadFile(filepath.Join(exampleDir, "prometheus", "rules.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if out.String() != string(want) {
 		t.Errorf("stdout is not the rules file:\n%.300s", out.String())
 	}
-	if !strings.HasSuffix(errOut.String(), "wrote "+pr+"\n") {
-		t.Errorf("stderr %q does not report %s", errOut.String(), pr)
+	if want := boundariesLine + "wrote " + pr + "\n"; errOut.String() != want {
+		t.Errorf("stderr %q, want %q", errOut.String(), want)
 	}
 }
 
 func TestRunManifestErrors(t *testing.T) {
 	dir := t.TempDir()
-	none := []string{"-config", "../../example/slo.yaml", "-rules", "", "-tests", "", "-dashboard", ""}
 	for _, tt := range []struct {
 		name  string
 		args  []string
 		inErr string
 	}{
-		{"two files on stdout", []string{"-config", "../../example/slo.yaml", "-tests", "", "-rules", "-", "-dashboard", "-"},
+		{"two files on stdout", []string{"-rules", "-", "-dashboard", "-"},
 			"-rules, -dashboard all write to stdout"},
-		{"a file and a manifest on stdout", append(none[:len(none):len(none)], "-dashboard", "-", "-prometheusrule", "-"),
+		{"a file and a manifest on stdout", []string{"-dashboard", "-", "-prometheusrule", "-"},
 			"-dashboard, -prometheusrule all write to stdout"},
-		{"tests of rules on stdout", []string{"-config", "../../example/slo.yaml", "-dashboard", "", "-rules", "-", "-tests", filepath.Join(dir, "t.yml")},
+		{"tests of rules on stdout", []string{"-rules", "-", "-tests", filepath.Join(dir, "t.yml")},
 			"-tests and -rules must be files"},
-		{"a label without a value", append(none[:len(none):len(none)], "-prometheusrule", "-", "-rule-labels", "release"),
+		{"a label without a value", []string{"-prometheusrule", "-", "-rule-labels", "release"},
 			`-rule-labels: entry 1, "release", is not key=value`},
-		{"a bad label value", append(none[:len(none):len(none)], "-dashboard-configmap", "-", "-dashboard-labels", "grafana_dashboard=a b"),
+		{"a bad label value", []string{"-dashboard-configmap", "-", "-dashboard-labels", "grafana_dashboard=a b"},
 			`-dashboard-configmap: invalid config: ConfigMap: Labels["grafana_dashboard"] = "a b" is not a label value`},
-		{"a bad name", append(none[:len(none):len(none)], "-prometheusrule", "-", "-rule-name", "Rules"),
+		{"a bad name", []string{"-prometheusrule", "-", "-rule-name", "Rules"},
 			`-prometheusrule: invalid config: PrometheusRule: Name = "Rules"`},
-		{"a bad namespace", append(none[:len(none):len(none)], "-prometheusrule", "-", "-kube-namespace", "a_b"),
+		{"a bad namespace", []string{"-prometheusrule", "-", "-kube-namespace", "a_b"},
 			`Namespace = "a_b"`},
-		{"a bad folder annotation", append(none[:len(none):len(none)], "-dashboard-configmap", "-", "-dashboard-folder", "x", "-folder-annotation", "a b"),
+		{"a bad folder annotation", []string{"-dashboard-configmap", "-", "-dashboard-folder", "x", "-folder-annotation", "a b"},
 			`Annotations: "a b" is not an annotation key`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			err := run(tt.args, &out, &out)
+			args := append([]string{"-config", exampleSLO}, tt.args...)
+			err := run(args, nil, &out, &out)
 			if err == nil || !strings.Contains(err.Error(), tt.inErr) {
-				t.Fatalf("run(%q) = %v, want an error containing %q", tt.args, err, tt.inErr)
+				t.Fatalf("run(%q) = %v, want an error containing %q", args, err, tt.inErr)
 			}
 		})
 	}
 }
 
+// An output that cannot be generated leaves every file as it was, those
+// before it included.
+func TestRunWritesNothingAfterAnError(t *testing.T) {
+	dir := t.TempDir()
+	rules, pr := filepath.Join(dir, "rules.yml"), filepath.Join(dir, "pr.yaml")
+	var out bytes.Buffer
+	err := run([]string{"-config", exampleSLO, "-rules", rules, "-prometheusrule", pr, "-rule-name", "Rules"}, nil, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), `Name = "Rules"`) {
+		t.Fatalf("run = %v, want the PrometheusRule's bad name", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("%s holds %v after the error, want nothing", dir, entries)
+	}
+	if strings.Contains(out.String(), "wrote") {
+		t.Errorf("redgen says %q after the error", out.String())
+	}
+}
+
 func exampleObjectives(t *testing.T) exporter.Objectives {
 	t.Helper()
-	o, err := readObjectives("../../example/slo.yaml")
+	o, err := readObjectives(exampleSLO, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
