@@ -20,7 +20,6 @@ import (
 	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/otelenv"
 	"github.com/otelred/otelred/otelred"
-	"github.com/otelred/otelred/views"
 )
 
 // Shutdown budgets: the HTTP server drains requests in flight (a /slow
@@ -78,8 +77,8 @@ type options struct {
 var objectivesFile []byte
 
 // objectives decodes slo.yaml.
-func objectives() (views.Objectives, error) {
-	o, err := views.ParseObjectives(objectivesFile)
+func objectives() (exporter.Objectives, error) {
+	o, err := exporter.ParseObjectives(objectivesFile)
 	if err != nil {
 		return o, fmt.Errorf("slo.yaml: %w", err)
 	}

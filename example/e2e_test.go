@@ -26,8 +26,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/otelred/otelred/example/redgen/gen"
 	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/internal/redgen"
 	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
@@ -714,7 +714,7 @@ func e2ePrometheus(t *testing.T, v testsupport.Prometheus) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkQueries(t, prom, gen.Config{Objectives: o}, gen.Vars{Service: "semconv"}, gen.Vars{Service: "semconv", Route: "/slow"}, gen.Vars{})
+		checkQueries(t, prom, redgen.Config{Objectives: o}, redgen.Vars{Service: "semconv"}, redgen.Vars{Service: "semconv", Route: "/slow"}, redgen.Vars{})
 	})
 }
 
@@ -724,10 +724,10 @@ func e2ePrometheus(t *testing.T, v testsupport.Prometheus) {
 // data once the rules have run over the traffic (polled for up to 30 s),
 // except the gRPC ones, which must show none: the demo has no gRPC
 // server.
-func checkQueries(t *testing.T, prom *promServer, c gen.Config, vars ...gen.Vars) {
+func checkQueries(t *testing.T, prom *promServer, c redgen.Config, vars ...redgen.Vars) {
 	t.Helper()
 	for _, v := range vars {
-		queries, err := gen.Queries(c, v)
+		queries, err := redgen.Queries(c, v)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -739,7 +739,7 @@ func checkQueries(t *testing.T, prom *promServer, c gen.Config, vars ...gen.Vars
 			if !q.Panel {
 				continue
 			}
-			if q.Signal == gen.SignalGRPC {
+			if q.Signal == redgen.SignalGRPC {
 				if res, _ := prom.instant(q.Expr); len(res) != 0 {
 					t.Errorf("%+v: %s returns data, but the demo has no gRPC server: %v", v, q.Source, res)
 				}

@@ -22,8 +22,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/otelred/otelred/example/redgen/gen"
 	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/internal/redgen"
 	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
@@ -122,7 +122,7 @@ func testFleet(t *testing.T, bin string, mode fleetMode) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	genCfg := gen.Config{Objectives: o, Profile: profile, Native: mode.native}
+	genCfg := redgen.Config{Objectives: o, Profile: profile, Native: mode.native}
 	rules := fleetRules(t, genCfg)
 
 	// The receiving Prometheus: no out-of-order window, so that a push
@@ -390,14 +390,14 @@ func testFleet(t *testing.T, bin string, mode fleetMode) {
 	// Every rule and panel query has data on the pushed series, for the
 	// fleet as a whole and for one of its instances.
 	t.Run("dashboard and rule queries", func(t *testing.T) {
-		checkQueries(t, pushed, genCfg, gen.Vars{Service: fleetService}, gen.Vars{Service: fleetService, Instance: replicas[1].id}, gen.Vars{})
+		checkQueries(t, pushed, genCfg, redgen.Vars{Service: fleetService}, redgen.Vars{Service: fleetService, Instance: replicas[1].id}, redgen.Vars{})
 	})
 }
 
 // fleetRules returns the path of the rules for c: the committed files for
 // Semconv (rules.yml, rules-native.yml), and what redgen generates for
 // Classic, which has no committed rules file.
-func fleetRules(t *testing.T, c gen.Config) string {
+func fleetRules(t *testing.T, c redgen.Config) string {
 	t.Helper()
 	if c.Profile == otelred.Semconv {
 		name := "rules.yml"
@@ -410,7 +410,7 @@ func fleetRules(t *testing.T, c gen.Config) string {
 		}
 		return path
 	}
-	b, err := gen.Rules(c)
+	b, err := redgen.Rules(c)
 	if err != nil {
 		t.Fatal(err)
 	}

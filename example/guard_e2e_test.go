@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
@@ -32,7 +33,7 @@ func e2eGuardAlert(t *testing.T, v testsupport.Prometheus) {
 	const job = "semconv"
 
 	wrongCfg := exporterConfig(e2eService)
-	wrongCfg.Objectives = &views.Objectives{} // none: the default buckets
+	wrongCfg.Objectives = &exporter.Objectives{} // none: the default buckets
 	wrong := startDemo(t, options{config: wrongCfg})
 	right := startDemo(t, options{config: exporterConfig(e2eService)})
 	if slices.Contains(wrong.boundaries, 0.3) || !slices.Equal(wrong.boundaries, views.Default(otelred.Semconv)) {

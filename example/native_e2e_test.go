@@ -21,7 +21,7 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/otelred/otelred/example/redgen/gen"
+	"github.com/otelred/otelred/internal/redgen"
 	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 )
@@ -327,7 +327,7 @@ func e2eNativeHistograms(t *testing.T, v testsupport.Prometheus) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkQueries(t, prom, gen.Config{Objectives: o, Native: true}, gen.Vars{Service: "semconv"}, gen.Vars{Service: "semconv", Route: "/slow"}, gen.Vars{})
+		checkQueries(t, prom, redgen.Config{Objectives: o, Native: true}, redgen.Vars{Service: "semconv"}, redgen.Vars{Service: "semconv", Route: "/slow"}, redgen.Vars{})
 	})
 
 	// The recorded SLI of the global latency objective is what

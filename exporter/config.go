@@ -106,13 +106,13 @@ type Config struct {
 	Boundaries []float64 `json:"boundaries,omitempty" yaml:"boundaries,omitempty"`
 
 	// ObjectivesFile is the path of the service level objectives file that
-	// redgen reads ([views.Objectives], in YAML or JSON, decoded by
-	// [views.ParseObjectives]), so that one file yields the buckets, the
+	// redgen reads ([Objectives], in YAML or JSON, decoded by
+	// [ParseObjectives]), so that one file yields the buckets, the
 	// rules, the alerts and the dashboard. [Setup] reads it and derives the
 	// boundaries from it: each profile's [views.Default] plus every latency
-	// threshold, exactly ([views.Objectives.Boundaries]); or, when
+	// threshold, exactly ([Objectives.Boundaries]); or, when
 	// Boundaries are given, it checks that every threshold is one of them
-	// ([views.Objectives.Check]). A file that cannot be read, a bad
+	// ([Objectives.Check]). A file that cannot be read, a bad
 	// objective or a threshold missing from Boundaries is an error wrapping
 	// [ErrInvalidConfig] that names this field (or the variable) and the
 	// file. With Histogram "native" there are no buckets to derive: the file
@@ -130,7 +130,7 @@ type Config struct {
 	// from ObjectivesFile's. Set one or the other.
 	//
 	// The zero value (nil) means ObjectivesFile's, or none.
-	Objectives *views.Objectives `json:"objectives,omitempty" yaml:"objectives,omitempty"`
+	Objectives *Objectives `json:"objectives,omitempty" yaml:"objectives,omitempty"`
 
 	// DebugPage makes [Provider.DebugHandler] serve the live RED page even
 	// when the Prometheus exporter does not run, by giving the provider a

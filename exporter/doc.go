@@ -127,8 +127,9 @@
 // [Setup] gives otelred's duration histograms of both naming profiles
 // their buckets, so that they land on whichever profile the middleware
 // records with: [Config.Boundaries], or each profile's defaults. Given the
-// service level objectives that redgen reads ([Config.ObjectivesFile] or
-// OTELRED_OBJECTIVES, or [Config.Objectives]), it adds every latency
+// service level objectives that redgen reads ([Objectives], from
+// [Config.ObjectivesFile] or OTELRED_OBJECTIVES, decoded by
+// [ParseObjectives], or [Config.Objectives]), it adds every latency
 // threshold to the defaults, exactly, or, when Boundaries are given,
 // checks that each threshold is one of them: so one file yields the
 // buckets, the rules, the alerts and the dashboard, and a latency SLO

@@ -31,7 +31,7 @@ func (c *Config) readObjectives(source string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrInvalidConfig, source, err)
 	}
-	o, err := views.ParseObjectives(data)
+	o, err := ParseObjectives(data)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrInvalidConfig, source, err)
 	}

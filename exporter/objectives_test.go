@@ -143,7 +143,7 @@ func TestObjectivesFileDerivesBoundaries(t *testing.T) {
 // derivation as from a file.
 func TestObjectivesInCode(t *testing.T) {
 	clearEnv(t)
-	o, err := views.ParseObjectives([]byte(objectivesYAML))
+	o, err := exporter.ParseObjectives([]byte(objectivesYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,8 +185,8 @@ func TestObjectivesCheckGivenBoundaries(t *testing.T) {
 					t.Setenv("OTELRED_OBJECTIVES", path)
 				}
 				_, err := exporter.Setup(context.Background(), cfg)
-				if !errors.Is(err, exporter.ErrInvalidConfig) || !errors.Is(err, views.ErrInvalidObjective) {
-					t.Fatalf("Setup: %v; want an error wrapping ErrInvalidConfig and views.ErrInvalidObjective", err)
+				if !errors.Is(err, exporter.ErrInvalidConfig) || !errors.Is(err, exporter.ErrInvalidObjective) {
+					t.Fatalf("Setup: %v; want an error wrapping ErrInvalidConfig and exporter.ErrInvalidObjective", err)
 				}
 				for _, w := range append(tc.want, source, path, "Boundaries") {
 					if !strings.Contains(err.Error(), w) {
@@ -197,7 +197,7 @@ func TestObjectivesCheckGivenBoundaries(t *testing.T) {
 		}
 	}
 	t.Run("objectives in code are checked by Validate", func(t *testing.T) {
-		o, err := views.ParseObjectives([]byte(objectivesYAML))
+		o, err := exporter.ParseObjectives([]byte(objectivesYAML))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,10 +219,10 @@ func TestObjectivesFileErrors(t *testing.T) {
 		want    string
 	}{
 		{"a file that does not exist", "", fs.ErrNotExist, "no such file"},
-		{"an unknown key", "availability: 0.999\nlatancy: {threshold: 0.3, target: 0.99}\n", views.ErrInvalidObjective, "latancy"},
-		{"a target out of range", "latency: {threshold: 0.3, target: 1.5}\n", views.ErrInvalidObjective, "latency.target = 1.5"},
-		{"JSON of the wrong type", `{"latency": {"threshold": "fast", "target": 0.99}}`, views.ErrInvalidObjective, "fast"},
-		{"two documents", "availability: 0.999\n---\navailability: 0.99\n", views.ErrInvalidObjective, "more than one document"},
+		{"an unknown key", "availability: 0.999\nlatancy: {threshold: 0.3, target: 0.99}\n", exporter.ErrInvalidObjective, "latancy"},
+		{"a target out of range", "latency: {threshold: 0.3, target: 1.5}\n", exporter.ErrInvalidObjective, "latency.target = 1.5"},
+		{"JSON of the wrong type", `{"latency": {"threshold": "fast", "target": 0.99}}`, exporter.ErrInvalidObjective, "fast"},
+		{"two documents", "availability: 0.999\n---\navailability: 0.99\n", exporter.ErrInvalidObjective, "more than one document"},
 	} {
 		for _, source := range []string{"ObjectivesFile", "OTELRED_OBJECTIVES"} {
 			t.Run(tc.name+", from "+source, func(t *testing.T) {
@@ -250,7 +250,7 @@ func TestObjectivesFileErrors(t *testing.T) {
 		}
 	}
 	t.Run("both ObjectivesFile and Objectives", func(t *testing.T) {
-		err := exporter.Config{ObjectivesFile: "slo.yaml", Objectives: &views.Objectives{Availability: 0.99}}.Validate()
+		err := exporter.Config{ObjectivesFile: "slo.yaml", Objectives: &exporter.Objectives{Availability: 0.99}}.Validate()
 		if !errors.Is(err, exporter.ErrInvalidConfig) || !strings.Contains(err.Error(), "ObjectivesFile") || !strings.Contains(err.Error(), "Objectives and") {
 			t.Errorf("Validate: %v; want both fields named", err)
 		}
@@ -258,7 +258,7 @@ func TestObjectivesFileErrors(t *testing.T) {
 	t.Run("Objectives win over the variable", func(t *testing.T) {
 		clearEnv(t)
 		t.Setenv("OTELRED_OBJECTIVES", filepath.Join(t.TempDir(), "missing.yaml"))
-		o := views.Objectives{Latency: &views.LatencyObjective{Threshold: 0.3, Target: 0.99}}
+		o := exporter.Objectives{Latency: &exporter.LatencyObjective{Threshold: 0.3, Target: 0.99}}
 		got := scrapedBounds(t, setup(t, exporter.Config{Objectives: &o}), otelred.Semconv, durationName(otelred.Semconv))
 		if want := withThresholds(views.Default(otelred.Semconv), 0.3); !slices.Equal(got, want) {
 			t.Errorf("buckets %v, want %v", got, want)
@@ -278,7 +278,7 @@ func TestObjectivesWithNativeHistograms(t *testing.T) {
 		t.Errorf("Provider.Boundaries with native histograms = %v, want nil", b)
 	}
 	_, err := exporter.Setup(context.Background(), exporter.Config{Histogram: "native", ObjectivesFile: writeFile(t, "slo.yaml", "latency: {threshold: -1, target: 0.99}\n")})
-	if !errors.Is(err, views.ErrInvalidObjective) || !strings.Contains(err.Error(), "ObjectivesFile") {
+	if !errors.Is(err, exporter.ErrInvalidObjective) || !strings.Contains(err.Error(), "ObjectivesFile") {
 		t.Errorf("Setup with a bad file and native histograms: %v; want the bad threshold reported", err)
 	}
 }

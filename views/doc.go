@@ -26,7 +26,9 @@
 // OpenTelemetry advice (5 ms to 10 s) for Semconv, the tutorial's SLA buckets
 // (5 ms to 5 s) for Classic. [SLOBoundaries] adds SLO latency thresholds to
 // them, each one exactly, so the share of requests within the SLO is one
-// bucket's count divided by the total, not an interpolation.
+// bucket's count divided by the total, not an interpolation; the
+// objectives file's type, exporter.Objectives, lists the thresholds and
+// adds them (its Boundaries method).
 //
 // The SDK's own check of explicit boundaries is weak: [metric.NewView] only
 // checks that they increase strictly, and when they do not it logs "not

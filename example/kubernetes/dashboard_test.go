@@ -44,7 +44,7 @@ func TestDashboardConfigMapIsTheDashboard(t *testing.T) {
 			t.Errorf("key %q: %v", key, errs)
 		}
 		if !bytes.Equal([]byte(got), want) {
-			t.Errorf("data[%q] is not example/grafana/red-dashboard.json byte for byte (%d bytes, want %d): run go generate ./example/redgen", key, len(got), len(want))
+			t.Errorf("data[%q] is not example/grafana/red-dashboard.json byte for byte (%d bytes, want %d): run go generate ./example", key, len(got), len(want))
 		}
 
 		plugins.RegisterDefaultPlugins()

@@ -8,7 +8,7 @@
 //     each pod its own service.instance.id;
 //   - prometheusrule.yaml and dashboard-configmap.yaml: the rules and the
 //     Grafana dashboard, which redgen generates from example/slo.yaml
-//     (go generate ./example/redgen).
+//     (go generate ./example).
 //
 // The tests decode every manifest strictly, as the API server does with
 // strict field validation, into the Go types of Kubernetes (k8s.io/api) and
@@ -20,7 +20,11 @@
 // Deployment's arguments and environment, probing it as the kubelet would.
 //
 // It is a module of its own so that those dependencies never reach
-// otelred's users. Run its tests from this directory:
+// otelred's users. Its tests import otelred's internal packages (the
+// generator, internal/redgen, and the test support): Go decides which code
+// may import an internal package by its import path, and this module's path
+// is below otelred's. It is never released (.ci/versions.yaml), so it always
+// builds against this checkout. Run its tests from this directory:
 //
 //	cd example/kubernetes && go test ./...
 //

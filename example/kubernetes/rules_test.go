@@ -57,7 +57,7 @@ func TestPrometheusRuleHoldsTheRulesFile(t *testing.T) {
 		t.Fatalf("rules.yml has %d groups", len(want.Groups))
 	}
 	if !reflect.DeepEqual(pr.Spec.Groups, want.Groups) {
-		t.Errorf("the PrometheusRule's %d groups are not the %d of example/prometheus/rules.yml: run go generate ./example/redgen", len(pr.Spec.Groups), len(want.Groups))
+		t.Errorf("the PrometheusRule's %d groups are not the %d of example/prometheus/rules.yml: run go generate ./example", len(pr.Spec.Groups), len(want.Groups))
 	}
 	if want := map[string]string{"release": kubePrometheusStackRelease}; !reflect.DeepEqual(pr.Labels, want) {
 		t.Errorf("labels %v, want %v (kube-prometheus-stack's ruleSelector)", pr.Labels, want)

@@ -1,18 +1,16 @@
 package kubernetes_test
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/util/validation"
 
-	"github.com/otelred/otelred/example/redgen/gen"
-	"github.com/otelred/otelred/views"
+	"github.com/otelred/otelred/exporter"
+	"github.com/otelred/otelred/internal/redgen"
 )
 
 // candidates are the strings of up to three characters of an alphabet
@@ -46,39 +44,37 @@ func TestManifestMetadataIsCheckedAsKubernetesChecksIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var o views.Objectives
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&o); err != nil {
+	o, err := exporter.ParseObjectives(raw)
+	if err != nil {
 		t.Fatal(err)
 	}
-	c := gen.Config{Objectives: o}
+	c := redgen.Config{Objectives: o}
 	for _, tc := range []struct {
 		what       string
 		kubernetes func(string) []string
-		object     func(string) (gen.Object, string)
+		object     func(string) (redgen.Object, string)
 	}{
-		{"object names", validation.IsDNS1123Subdomain, func(s string) (gen.Object, string) { return gen.Object{Name: s}, "" }},
-		{"namespaces", validation.IsDNS1123Label, func(s string) (gen.Object, string) {
+		{"object names", validation.IsDNS1123Subdomain, func(s string) (redgen.Object, string) { return redgen.Object{Name: s}, "" }},
+		{"namespaces", validation.IsDNS1123Label, func(s string) (redgen.Object, string) {
 			if s == "" {
 				s = "-" // "" means no namespace
 			}
-			return gen.Object{Name: "a", Namespace: s}, ""
+			return redgen.Object{Name: "a", Namespace: s}, ""
 		}},
-		{"label keys", validation.IsQualifiedName, func(s string) (gen.Object, string) {
-			return gen.Object{Name: "a", Labels: map[string]string{s: "v"}}, ""
+		{"label keys", validation.IsQualifiedName, func(s string) (redgen.Object, string) {
+			return redgen.Object{Name: "a", Labels: map[string]string{s: "v"}}, ""
 		}},
-		{"label values", validation.IsValidLabelValue, func(s string) (gen.Object, string) {
-			return gen.Object{Name: "a", Labels: map[string]string{"k": s}}, ""
+		{"label values", validation.IsValidLabelValue, func(s string) (redgen.Object, string) {
+			return redgen.Object{Name: "a", Labels: map[string]string{"k": s}}, ""
 		}},
-		{"annotation keys", validation.IsQualifiedName, func(s string) (gen.Object, string) {
-			return gen.Object{Name: "a", Annotations: map[string]string{s: "v"}}, ""
+		{"annotation keys", validation.IsQualifiedName, func(s string) (redgen.Object, string) {
+			return redgen.Object{Name: "a", Annotations: map[string]string{s: "v"}}, ""
 		}},
-		{"ConfigMap keys", validation.IsConfigMapKey, func(s string) (gen.Object, string) {
+		{"ConfigMap keys", validation.IsConfigMapKey, func(s string) (redgen.Object, string) {
 			if s == "" {
 				s = "-/" // "" means the dashboard's uid
 			}
-			return gen.Object{Name: "a"}, s
+			return redgen.Object{Name: "a"}, s
 		}},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
@@ -93,8 +89,8 @@ func TestManifestMetadataIsCheckedAsKubernetesChecksIt(t *testing.T) {
 					probe = key
 				}
 				valid := len(tc.kubernetes(probe)) == 0
-				_, err := gen.DashboardConfigMap(c, key, obj)
-				if err != nil && !errors.Is(err, gen.ErrInvalidConfig) {
+				_, err := redgen.DashboardConfigMap(c, key, obj)
+				if err != nil && !errors.Is(err, redgen.ErrInvalidConfig) {
 					t.Fatalf("%q: %v", probe, err)
 				}
 				if valid != (err == nil) {

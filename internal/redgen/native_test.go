@@ -1,16 +1,16 @@
-package gen
+package redgen
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/views"
 )
 
@@ -37,20 +37,7 @@ func TestNativeRulesPassPromtoolLint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			qs, err := Queries(v.c, Vars{Service: "checkout", Route: "/users/{id}"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := ruleFile{Groups: []ruleGroup{{Name: "dashboard"}}}
-			for i, q := range qs {
-				if q.Panel {
-					f.Groups[0].Rules = append(f.Groups[0].Rules, rule{Record: "dashboard:query:" + strconv.Itoa(i), Expr: q.Expr})
-				}
-			}
-			d, err := encodeYAML("", f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			d := dashboardRules(t, v.c)
 			dir := t.TempDir()
 			for name, data := range map[string][]byte{"rules.yml": r, "dashboard.yml": d} {
 				path := filepath.Join(dir, name)
@@ -131,7 +118,7 @@ func TestNativeConfig(t *testing.T) {
 	c.Native = true
 	t.Run("a threshold need not be a boundary", func(t *testing.T) {
 		c := c
-		c.Objectives.Latency = &views.LatencyObjective{Threshold: 0.123, Target: 0.99}
+		c.Objectives.Latency = &exporter.LatencyObjective{Threshold: 0.123, Target: 0.99}
 		r, err := Rules(c)
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package gen
+package redgen
 
 import (
 	"context"
@@ -22,7 +22,6 @@ import (
 	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/otelred/otelredgrpc"
-	"github.com/otelred/otelred/views"
 )
 
 // scrape serves a few requests through otelred with profile p, bucket
@@ -123,11 +122,11 @@ func scrape(t *testing.T, prof otelred.Profile, ns string, b []float64) (text, o
 // exporter writes, and each latency threshold's le matcher must match the
 // bucket as scraped, in both formats Prometheus asks for.
 func TestGeneratedNamesMatchTheScrape(t *testing.T) {
-	o := views.Objectives{
+	o := exporter.Objectives{
 		Availability: 0.999,
-		Latency:      &views.LatencyObjective{Threshold: 0.3, Target: 0.99},
+		Latency:      &exporter.LatencyObjective{Threshold: 0.3, Target: 0.99},
 		// An integer threshold, which the two formats write differently.
-		Routes: []views.RouteObjective{{Route: "/fail", Latency: &views.LatencyObjective{Threshold: 1, Target: 0.9}}},
+		Routes: []exporter.RouteObjective{{Route: "/fail", Latency: &exporter.LatencyObjective{Threshold: 1, Target: 0.9}}},
 	}
 	for _, tc := range []struct {
 		name    string

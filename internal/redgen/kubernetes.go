@@ -1,8 +1,7 @@
-package gen
+package redgen
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -144,6 +143,12 @@ type objectMeta struct {
 	Annotations map[string]string `yaml:"annotations,omitempty"`
 }
 
+// newManifest returns the object of apiVersion and kind whose metadata is
+// o.
+func newManifest(apiVersion, kind string, o Object) manifest {
+	return manifest{APIVersion: apiVersion, Kind: kind, Metadata: objectMeta(o)}
+}
+
 // PrometheusRule returns the rules [Rules] writes for c as a PrometheusRule
 // (monitoring.coreos.com/v1), the object the Prometheus Operator loads rules
 // from: the same groups, rules and expressions, in the same order, under
@@ -155,49 +160,53 @@ type objectMeta struct {
 // comment as the rules file; an invalid o is an error wrapping
 // [ErrInvalidConfig] that names the field.
 func PrometheusRule(c Config, o Object) ([]byte, error) {
+	m, err := c.planObject("PrometheusRule", o)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := m.ruleGroups()
+	if err != nil {
+		return nil, err
+	}
+	rule := newManifest("monitoring.coreos.com/v1", "PrometheusRule", o)
+	rule.Spec = struct {
+		Groups *yaml.Node `yaml:"groups"`
+	}{groups}
+	return encodeYAML(m.header("PrometheusRule"), rule)
+}
+
+// planObject returns the plan of c, for an object of kind whose metadata
+// is o, which it checks.
+func (c Config) planObject(kind string, o Object) (*plan, error) {
 	m, err := c.plan()
 	if err != nil {
 		return nil, err
 	}
-	if err := o.check("PrometheusRule"); err != nil {
-		return nil, err
-	}
-	rules, err := Rules(c)
-	if err != nil {
-		return nil, err
-	}
-	groups, err := ruleGroups(rules)
-	if err != nil {
-		return nil, err
-	}
-	return encodeYAML(m.header("PrometheusRule"), manifest{
-		APIVersion: "monitoring.coreos.com/v1",
-		Kind:       "PrometheusRule",
-		Metadata:   objectMeta(o),
-		Spec: struct {
-			Groups *yaml.Node `yaml:"groups"`
-		}{groups},
-	})
+	return m, o.check(kind)
 }
 
-// ruleGroups returns the groups of a rules file, as parsed, so that they are
-// written again with the styles they were written with.
-func ruleGroups(rules []byte) (*yaml.Node, error) {
+// ruleGroups returns the groups of the rules file, as parsed, so that they
+// are written again with the styles they were written with.
+func (m *plan) ruleGroups() (*yaml.Node, error) {
+	rules, err := m.rulesFile()
+	if err != nil {
+		return nil, err
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(rules))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("gen: reading the rules file back: %w", err)
+		return nil, fmt.Errorf("reading the rules file back: %w", err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errors.New("gen: reading the rules file back: more than one document")
+		return nil, errors.New("reading the rules file back: more than one document")
 	}
 	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, errors.New("gen: reading the rules file back: not a mapping")
+		return nil, errors.New("reading the rules file back: not a mapping")
 	}
 	top := doc.Content[0]
 	if len(top.Content) != 2 || top.Content[0].Value != "groups" || top.Content[1].Kind != yaml.SequenceNode {
-		return nil, errors.New("gen: reading the rules file back: want groups, and nothing else")
+		return nil, errors.New("reading the rules file back: want groups, and nothing else")
 	}
 	return top.Content[1], nil
 }
@@ -216,33 +225,21 @@ func ruleGroups(rules []byte) (*yaml.Node, error) {
 // literal block; an invalid o or key is an error wrapping
 // [ErrInvalidConfig] that names the field.
 func DashboardConfigMap(c Config, key string, o Object) ([]byte, error) {
-	m, err := c.plan()
-	if err != nil {
-		return nil, err
-	}
-	if err := o.check("ConfigMap"); err != nil {
-		return nil, err
-	}
-	dashboard, err := Dashboard(c)
+	m, err := c.planObject("ConfigMap", o)
 	if err != nil {
 		return nil, err
 	}
 	if key == "" {
-		var d struct {
-			UID string `json:"uid"`
-		}
-		if err := json.Unmarshal(dashboard, &d); err != nil {
-			return nil, fmt.Errorf("gen: reading the dashboard back: %w", err)
-		}
-		key = d.UID + ".json"
+		key = m.uid() + ".json"
 	}
 	if !isConfigMapKey(key) {
 		return nil, fmt.Errorf("%w: ConfigMap: key %q is not a ConfigMap key (at most 253 letters, digits, '-', '_' and '.', not starting with \"..\")", ErrInvalidConfig, key)
 	}
-	return encodeYAML(m.header("Grafana dashboard ConfigMap"), manifest{
-		APIVersion: "v1",
-		Kind:       "ConfigMap",
-		Metadata:   objectMeta(o),
-		Data:       map[string]string{key: string(dashboard)},
-	})
+	dashboard, err := m.dashboardJSON()
+	if err != nil {
+		return nil, err
+	}
+	cm := newManifest("v1", "ConfigMap", o)
+	cm.Data = map[string]string{key: string(dashboard)}
+	return encodeYAML(m.header("Grafana dashboard ConfigMap"), cm)
 }

@@ -1,4 +1,4 @@
-package gen
+package redgen
 
 import (
 	"fmt"
@@ -156,13 +156,13 @@ func (t *translator) signalNames(p otelred.Profile, svc, grpcSvc string) (client
 	cn := p.ClientNames()
 	client = signalNames{
 		redNames: t.red(cn), svc: svc, by: t.label(cn.ServerAddress),
-		signal: SignalClient, group: "otelred_http_client",
+		signal: signalClient, group: "otelred_http_client",
 		record: "http_client_requests", errRecord: "http_client_errors", durationRecord: "http_client_request_duration_seconds",
 	}
 	on := p.OperationNames()
 	ops = signalNames{
 		redNames: t.red(on), svc: svc, by: t.label(on.Operation),
-		signal: SignalOperation, group: "otelred_operations",
+		signal: signalOperation, group: "otelred_operations",
 		record: "operations", errRecord: "operation_errors", durationRecord: "operation_duration_seconds",
 	}
 	gn := grpcNames()

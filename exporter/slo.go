@@ -1,4 +1,4 @@
-package views
+package exporter
 
 import (
 	"bytes"
@@ -17,14 +17,15 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otelred/otelred/otelred"
+	"github.com/otelred/otelred/views"
 )
 
 // ErrInvalidObjective is wrapped by every error this package returns for a
 // bad [Objectives] value, or for a latency threshold that is not a bucket
 // boundary. The message names the field and the value, for example
 //
-//	views: invalid objective: routes[1].latency.target = 1.5 is not in (0, 1)
-var ErrInvalidObjective = errors.New("views: invalid objective")
+//	exporter: invalid objective: routes[1].latency.target = 1.5 is not in (0, 1)
+var ErrInvalidObjective = errors.New("exporter: invalid objective")
 
 // DefaultWindow is the SLO window of [Objectives] whose Window is zero: the
 // error budget is spent over 30 days.
@@ -138,7 +139,7 @@ type RouteObjective struct {
 // The error wraps [ErrInvalidObjective] and names the first bad field by its
 // yaml path:
 //
-//	views: invalid objective: routes[1].latency.target = 1.5 is not in (0, 1)
+//	exporter: invalid objective: routes[1].latency.target = 1.5 is not in (0, 1)
 func (o Objectives) Validate() error {
 	if err := checkTarget("availability", o.Availability, true); err != nil {
 		return err
@@ -175,7 +176,7 @@ func (o Objectives) Validate() error {
 // ParseObjectives decodes an objectives file, YAML or JSON (JSON is
 // read as YAML, of which it is a subset), with the keys of the yaml and
 // json tags of [Objectives], and validates it ([Objectives.Validate]). It
-// is what redgen and exporter.Config's ObjectivesFile read, so that both
+// is what redgen and [Config.ObjectivesFile] read, so that both
 // see the same objectives. An unknown key, a second document or a value of
 // the wrong type is an error, as is a bad objective; an empty file is the
 // zero Objectives, which has none. Errors wrap [ErrInvalidObjective].
@@ -283,20 +284,21 @@ func (o Objectives) Thresholds() []float64 {
 }
 
 // Boundaries returns the bucket boundaries of base with every latency
-// threshold of o added, exactly, as [SLOBoundaries] does. Pass the result to
-// [Duration] or [RED]:
+// threshold of o added, exactly, as [views.SLOBoundaries] does. Pass the
+// result to [views.Duration] or [views.RED], or leave it to [Setup], which
+// does this with [Config.Objectives]:
 //
 //	b, err := o.Boundaries(views.Default(otelred.Semconv))
 //	red, err := views.RED(otelred.Semconv, b)
 //
 // o must pass [Objectives.Validate] (the error wraps [ErrInvalidObjective])
-// and base must be empty or pass [Validate] (the error wraps
-// [ErrInvalidBoundaries]). base is not modified.
+// and base must be empty or pass [views.Validate] (the error wraps
+// [views.ErrInvalidBoundaries]). base is not modified.
 func (o Objectives) Boundaries(base []float64) ([]float64, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	return SLOBoundaries(base, o.Thresholds()...)
+	return views.SLOBoundaries(base, o.Thresholds()...)
 }
 
 // Check reports whether every latency threshold of o is exactly one of
@@ -306,10 +308,11 @@ func (o Objectives) Boundaries(base []float64) ([]float64, error) {
 // not a boundary would make an SLO that cannot be measured: the error names
 // it and the boundaries around it, for example
 //
-//	views: invalid objective: latency.threshold = 0.3 is not a bucket boundary (it falls between 0.25 and 0.5): add it to the boundaries, as Objectives.Boundaries does
+//	exporter: invalid objective: latency.threshold = 0.3 is not a bucket boundary (it falls between 0.25 and 0.5): add it to the boundaries, as Objectives.Boundaries does
 //
 // The error wraps [ErrInvalidObjective], or, for boundaries that fail
-// [Validate], [ErrInvalidBoundaries]. o must pass [Objectives.Validate].
+// [views.Validate], [views.ErrInvalidBoundaries]. o must pass
+// [Objectives.Validate].
 func (o Objectives) Check(boundaries []float64) error {
 	if err := o.Validate(); err != nil {
 		return err
@@ -317,7 +320,7 @@ func (o Objectives) Check(boundaries []float64) error {
 	if o.Latency == nil && !slices.ContainsFunc(o.Routes, func(r RouteObjective) bool { return r.Latency != nil }) {
 		return nil
 	}
-	if err := Validate(boundaries); err != nil {
+	if err := views.Validate(boundaries); err != nil {
 		return err
 	}
 	if err := checkBoundary("latency.threshold", o.Latency, boundaries); err != nil {

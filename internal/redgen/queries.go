@@ -1,4 +1,4 @@
-package gen
+package redgen
 
 import (
 	"fmt"
@@ -20,10 +20,11 @@ type Query struct {
 	// burn-rate panels, the recording rules have run); an alert's
 	// expression returns data only while it fires.
 	Panel bool
-	// Signal is what the expression reads: SignalServer, SignalClient,
-	// SignalOperation, SignalGRPC or SignalRuntime. A service that does not
-	// have the signal (an HTTP service has no gRPC calls) gets no data
-	// from the expression.
+	// Signal is what the expression reads: "http.server" (otelred's
+	// middleware), "http.client" (otelred.NewTransport), "operation"
+	// (otelred.NewOperations), [SignalGRPC] (otelredgrpc) or "runtime" (the
+	// Go runtime's metrics). A service that does not have the signal (an
+	// HTTP service has no gRPC calls) gets no data from the expression.
 	Signal string
 }
 
@@ -41,16 +42,17 @@ type Vars struct {
 	//
 	// The zero value means every instance.
 	Instance string
-	// RateInterval is the value of $__rate_interval, which Grafana sets to
-	// at least four scrape intervals.
-	//
-	// The zero value means "1m".
-	RateInterval string
 }
+
+// rateInterval is the value of $__rate_interval in [Queries]. Grafana sets
+// it to at least four scrape intervals: 1m covers scrapes every 15 s or
+// more often.
+const rateInterval = "1m"
 
 // Queries returns every PromQL expression of the rules and of the dashboard
 // generated from c, in file order, with the dashboard's variables replaced
-// by v, so that a test can run each against a real Prometheus. Queries of
+// by v ($__rate_interval by 1m), so that a test can run each against a
+// real Prometheus. Queries of
 // the dashboard's variables (label_values) are not PromQL and not included.
 func Queries(c Config, v Vars) ([]Query, error) {
 	m, err := c.plan()
@@ -70,14 +72,14 @@ func Queries(c Config, v Vars) ([]Query, error) {
 			} else if route, ok := r.Labels[m.n.route]; ok {
 				src += " (" + route + ")"
 			}
-			qs = append(qs, Query{Source: src, Expr: r.Expr, Signal: or(r.signal, SignalServer)})
+			qs = append(qs, Query{Source: src, Expr: r.Expr, Signal: or(r.signal, signalServer)})
 		}
 	}
 	rep := strings.NewReplacer(
 		varService, regexValue(v.Service),
 		varRoute, regexValue(v.Route),
 		varInstance, regexValue(v.Instance),
-		varRateInterval, or(v.RateInterval, "1m"),
+		varRateInterval, rateInterval,
 	)
 	for _, p := range m.dashboard().Panels {
 		p, ok := p.(panel)
@@ -89,7 +91,7 @@ func Queries(c Config, v Vars) ([]Query, error) {
 				Source: fmt.Sprintf("panel %d %s, target %s", p.ID, p.Title, t.RefID),
 				Expr:   rep.Replace(t.Expr),
 				Panel:  true,
-				Signal: or(t.signal, SignalServer),
+				Signal: or(t.signal, signalServer),
 			})
 		}
 	}

@@ -1,12 +1,15 @@
-// Package gen derives Prometheus recording and alerting rules, promtool unit
-// tests for them, and a Grafana dashboard from one [views.Objectives] value
-// and the naming of the metrics (profile, namespace, service label), so that
-// metric names, bucket boundaries and SLO thresholds cannot drift apart.
-// The redgen command is its front end. [Tests] writes promtool unit tests
+// Package redgen is the generator of the redgen command (cmd/redgen): it
+// derives Prometheus recording and alerting rules, promtool unit tests for
+// them, a Grafana dashboard and their Kubernetes manifests from one
+// [exporter.Objectives] value and the naming of the metrics (profile,
+// namespace, service label), so that metric names, bucket boundaries and
+// SLO thresholds cannot drift apart. [Tests] writes promtool unit tests
 // that prove each alert fires just above its burn rate and stays silent
-// just below it; [Queries] lists every PromQL expression of the rules and
-// the dashboard, for a test against a real Prometheus; [Warnings] reports
-// alerts that can never fire.
+// just below it; [Warnings] reports alerts that can never fire.
+//
+// The package is internal: its API is what the command and the example's
+// tests use, no more. [Queries] lists every PromQL expression of the rules
+// and the dashboard, for the example's tests against a real Prometheus.
 //
 // # Rules
 //
@@ -81,10 +84,10 @@
 //
 // # Signals
 //
-// Every [Query] says which signal it reads ([SignalServer], [SignalClient],
-// [SignalOperation], [SignalGRPC], [SignalRuntime]): a panel of a signal a
-// service does not have, such as gRPC in an HTTP service, shows no data.
-package gen
+// Every [Query] says which signal it reads (Query.Signal): a panel of a
+// signal a service does not have, such as gRPC ([SignalGRPC]) in an HTTP
+// service, shows no data.
+package redgen
 
 import (
 	"errors"
@@ -94,18 +97,19 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
 )
 
 // ErrInvalidConfig is wrapped by every error for a bad [Config]. Errors in
-// the objectives wrap [views.ErrInvalidObjective] as well.
-var ErrInvalidConfig = errors.New("gen: invalid config")
+// the objectives wrap [exporter.ErrInvalidObjective] as well.
+var ErrInvalidConfig = errors.New("invalid config")
 
 // Config is what the generated files are derived from.
 type Config struct {
 	// Objectives are the service's SLOs.
-	Objectives views.Objectives
+	Objectives exporter.Objectives
 
 	// Profile is the naming profile the service records with.
 	//
@@ -133,7 +137,7 @@ type Config struct {
 
 	// Boundaries are the bucket boundaries of the duration histogram in use;
 	// every latency threshold must be one of them (see
-	// [views.Objectives.Check]).
+	// [exporter.Objectives.Check]).
 	//
 	// The zero value means the objectives' boundaries around the profile's
 	// defaults: Objectives.Boundaries(views.Default(Profile)).
@@ -157,18 +161,18 @@ type Config struct {
 	Title, UID string
 }
 
-// The signals a query reads.
+// The signals a query reads, the values of Query.Signal.
 const (
-	// SignalServer is the HTTP server's requests: otelred's middleware.
-	SignalServer = "http.server"
-	// SignalClient is the HTTP client's requests: otelred.NewTransport.
-	SignalClient = "http.client"
-	// SignalOperation is the operations of otelred.NewOperations.
-	SignalOperation = "operation"
+	// signalServer is the HTTP server's requests: otelred's middleware.
+	signalServer = "http.server"
+	// signalClient is the HTTP client's requests: otelred.NewTransport.
+	signalClient = "http.client"
+	// signalOperation is the operations of otelred.NewOperations.
+	signalOperation = "operation"
 	// SignalGRPC is the gRPC server's calls: otelredgrpc's interceptors.
 	SignalGRPC = "rpc.server"
-	// SignalRuntime is the Go runtime's metrics.
-	SignalRuntime = "runtime"
+	// signalRuntime is the Go runtime's metrics.
+	signalRuntime = "runtime"
 )
 
 // plan is a checked Config with everything the generators need.
@@ -182,7 +186,7 @@ type plan struct {
 	procSvc    string // service label of the gRPC and runtime series
 	svc        string // service label
 	boundaries []float64
-	window     views.Window
+	window     exporter.Window
 	avail      []scope
 	latency    []scope
 }
@@ -309,7 +313,7 @@ func (c Config) plan() (*plan, error) {
 
 // scopes lists the objectives of each kind, the global one first, then the
 // routes' own in the order they are configured.
-func scopes(o views.Objectives) (avail, latency []scope) {
+func scopes(o exporter.Objectives) (avail, latency []scope) {
 	var ownAvail, ownLatency []string
 	for _, r := range o.Routes {
 		if r.Availability != 0 {
@@ -390,8 +394,17 @@ func le(boundary float64) (op, value string) {
 // quote writes s as a PromQL string literal.
 func quote(s string) string { return strconv.Quote(s) }
 
+// generate returns what f writes from the plan of c.
+func (c Config) generate(f func(*plan) ([]byte, error)) ([]byte, error) {
+	m, err := c.plan()
+	if err != nil {
+		return nil, err
+	}
+	return f(m)
+}
+
 // Validate reports whether c can be generated from: valid objectives
-// (errors wrap [views.ErrInvalidObjective]), every latency threshold one of
+// (errors wrap [exporter.ErrInvalidObjective]), every latency threshold one of
 // the boundaries, a known profile, and valid Prometheus names.
 func (c Config) Validate() error {
 	_, err := c.plan()

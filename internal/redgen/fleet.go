@@ -1,8 +1,7 @@
-package gen
+package redgen
 
 import (
 	"fmt"
-	"strings"
 )
 
 // A fleet is the replicas of one service. Their series are told apart by
@@ -102,7 +101,7 @@ func (m *plan) fleetTest() testGroup {
 			ls = append(ls, m.svc+"="+quote(m.testService()))
 		}
 		ls = append(ls, m.n.method+`="GET"`, m.n.route+"="+quote(route))
-		return "{" + strings.Join(append(ls, extra...), ", ") + "}"
+		return labelSet(append(ls, extra...))
 	}
 	per := func(n float64) string { return fmt.Sprintf("0+%sx%d", fnum(n), signalMinutes) }
 	st := m.n.status

@@ -1,4 +1,4 @@
-package gen
+package redgen
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/otelred/otelred/views"
+	"github.com/otelred/otelred/exporter"
 )
 
 // The promtool test file.
@@ -23,33 +23,6 @@ type testGroup struct {
 	InputSeries    []series    `yaml:"input_series"`
 	AlertRuleTest  []alertTest `yaml:"alert_rule_test,omitempty"`
 	PromqlExprTest []exprTest  `yaml:"promql_expr_test,omitempty"`
-}
-
-type exprTest struct {
-	Expr       string      `yaml:"expr"`
-	EvalTime   string      `yaml:"eval_time"`
-	ExpSamples []expSample `yaml:"exp_samples"`
-}
-
-type expSample struct {
-	Labels string  `yaml:"labels"`
-	Value  float64 `yaml:"value"`
-}
-
-type series struct {
-	Series string `yaml:"series"`
-	Values string `yaml:"values"`
-}
-
-type alertTest struct {
-	EvalTime  string     `yaml:"eval_time"`
-	Alertname string     `yaml:"alertname"`
-	ExpAlerts []expAlert `yaml:"exp_alerts"`
-}
-
-type expAlert struct {
-	ExpLabels      map[string]string `yaml:"exp_labels"`
-	ExpAnnotations map[string]string `yaml:"exp_annotations"`
 }
 
 // The test scenarios run for 3 days of one sample a minute, long enough to
@@ -132,9 +105,22 @@ const (
 // signalTestValues are the values of the by label of each signal's
 // scenario.
 var signalTestValues = map[string]string{
-	SignalClient:    "api.example",
-	SignalOperation: "orders.process",
+	signalClient:    "api.example",
+	signalOperation: "orders.process",
 	SignalGRPC:      "shop.Orders/Create",
+}
+
+// exprTest checks the value of an expression at EvalTime.
+type exprTest struct {
+	Expr       string      `yaml:"expr"`
+	EvalTime   string      `yaml:"eval_time"`
+	ExpSamples []expSample `yaml:"exp_samples"`
+}
+
+// expSample is one sample an exprTest expects.
+type expSample struct {
+	Labels string  `yaml:"labels"`
+	Value  float64 `yaml:"value"`
 }
 
 // signalTest checks the recording rules of sn on one series of 45 good
@@ -143,17 +129,8 @@ var signalTestValues = map[string]string{
 func (m *plan) signalTest(sn signalNames) testGroup {
 	value := signalTestValues[sn.signal]
 	labels := func(extra ...string) string {
-		base := map[string]string{"job": testService, "instance": testService + ":8080"}
-		base[sn.svc] = m.testService()
-		var ls []string
-		for _, k := range []string{"job", "instance", sn.svc} {
-			if v, ok := base[k]; ok {
-				ls = append(ls, k+"="+quote(v))
-				delete(base, k)
-			}
-		}
-		ls = append(ls, sn.by+"="+quote(value))
-		return "{" + strings.Join(append(ls, extra...), ", ") + "}"
+		ls := append(m.scrapeLabels(sn.svc), sn.by+"="+quote(value))
+		return labelSet(append(ls, extra...))
 	}
 	per := func(n float64) string { return fmt.Sprintf("0+%sx%d", fnum(n), signalMinutes) }
 	var in []series
@@ -195,7 +172,7 @@ func (m *plan) testRoute(s scope) string {
 		return s.route
 	}
 	r := "/any/{id}"
-	for slices.ContainsFunc(m.cfg.Objectives.Routes, func(o views.RouteObjective) bool { return o.Route == r }) {
+	for slices.ContainsFunc(m.cfg.Objectives.Routes, func(o exporter.RouteObjective) bool { return o.Route == r }) {
 		r += "/x"
 	}
 	return r
@@ -270,6 +247,13 @@ func (m *plan) unmatchedTest() testGroup {
 	return g
 }
 
+// alertTest checks which alerts fire at EvalTime.
+type alertTest struct {
+	EvalTime  string     `yaml:"eval_time"`
+	Alertname string     `yaml:"alertname"`
+	ExpAlerts []expAlert `yaml:"exp_alerts"`
+}
+
 // alertTests checks the alerts of kind k (want) and that the other kind
 // fires nothing.
 func (m *plan) alertTests(k kind, want []expAlert) []alertTest {
@@ -282,6 +266,12 @@ func (m *plan) alertTests(k kind, want []expAlert) []alertTest {
 		tests = append(tests, alertTest{EvalTime: testEvalTime, Alertname: other.alert})
 	}
 	return tests
+}
+
+// expAlert is one alert an alertTest expects.
+type expAlert struct {
+	ExpLabels      map[string]string `yaml:"exp_labels"`
+	ExpAnnotations map[string]string `yaml:"exp_annotations"`
 }
 
 // expected is the alert objective s of kind k fires at severity.
@@ -308,20 +298,36 @@ func (m *plan) testService() string {
 // method and route (none for a route of "": a Semconv request that matched
 // no route).
 func (m *plan) seriesLabels(route string, extra ...string) string {
+	ls := append(m.scrapeLabels(m.svc), m.n.method+`="GET"`)
+	if route != "" {
+		ls = append(ls, m.n.route+"="+quote(route))
+	}
+	return labelSet(append(ls, extra...))
+}
+
+// scrapeLabels are the labels of a test series that Prometheus adds to a
+// scrape, job and instance, and the service label svc, which may be one of
+// them, in that order.
+func (m *plan) scrapeLabels(svc string) []string {
 	base := map[string]string{"job": testService, "instance": testService + ":8080"}
-	base[m.svc] = m.testService()
+	base[svc] = m.testService()
 	var ls []string
-	for _, k := range []string{"job", "instance", m.svc} {
+	for _, k := range []string{"job", "instance", svc} {
 		if v, ok := base[k]; ok {
 			ls = append(ls, k+"="+quote(v))
 			delete(base, k)
 		}
 	}
-	ls = append(ls, m.n.method+`="GET"`)
-	if route != "" {
-		ls = append(ls, m.n.route+"="+quote(route))
-	}
-	return "{" + strings.Join(append(ls, extra...), ", ") + "}"
+	return ls
+}
+
+// labelSet writes the label matchers ls as a series' label set.
+func labelSet(ls []string) string { return "{" + strings.Join(ls, ", ") + "}" }
+
+// series is one input series, in promtool's expanding notation.
+type series struct {
+	Series string `yaml:"series"`
+	Values string `yaml:"values"`
 }
 
 // availabilitySeries are the counters of testRate requests a minute for

@@ -1,4 +1,4 @@
-package gen
+package redgen
 
 import (
 	"bytes"
@@ -91,7 +91,7 @@ type panel struct {
 
 type fieldConfig struct {
 	Defaults  fieldDefaults `json:"defaults"`
-	Overrides []any         `json:"overrides"`
+	Overrides [0]any        `json:"overrides"` // none: an array of no elements, written []
 }
 
 type fieldDefaults struct {
@@ -179,11 +179,10 @@ var prometheusDS = dsRef{Type: "prometheus", UID: "${datasource}"}
 // the burn rates), with variables for the data source, the service, the
 // route (which only the HTTP server's panels use) and the instance (which
 // only the fleet row uses). The output is deterministic.
-func Dashboard(c Config) ([]byte, error) {
-	m, err := c.plan()
-	if err != nil {
-		return nil, err
-	}
+func Dashboard(c Config) ([]byte, error) { return c.generate((*plan).dashboardJSON) }
+
+// dashboardJSON is what [Dashboard] returns.
+func (m *plan) dashboardJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -194,13 +193,18 @@ func Dashboard(c Config) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// uid is the dashboard's uid.
+func (m *plan) uid() string {
+	if m.cfg.UID == "" {
+		return "otelred-red"
+	}
+	return m.cfg.UID
+}
+
 func (m *plan) dashboard() dashboardJSON {
-	title, uid := m.cfg.Title, m.cfg.UID
+	title := m.cfg.Title
 	if title == "" {
 		title = "otelred: RED and SLOs"
-	}
-	if uid == "" {
-		uid = "otelred-red"
 	}
 	svcSel := m.n.requests
 	if m.cfg.Service != "" {
@@ -208,7 +212,7 @@ func (m *plan) dashboard() dashboardJSON {
 	}
 	routeSel := selector(m.n.requests, m.svc+`=~"`+varService+`"`)
 	d := dashboardJSON{
-		UID:   uid,
+		UID:   m.uid(),
 		Title: title,
 		Description: "RED metrics and SLOs of services instrumented with otelred (naming " + m.cfg.Profile.String() +
 			"): HTTP server, HTTP client, operations, gRPC server, and the Go runtime's saturation; " +
@@ -265,23 +269,21 @@ func (m *plan) dashboard() dashboardJSON {
 	l.timeseries(8, "Duration p50, p90, p99", durationDesc, "s", qs...)
 	m.fleetRow(l)
 
-	l.signal = SignalClient
-	m.signalRow(l, m.client, "HTTP client: rate, errors, duration", "Client",
-		"outbound requests", "server address",
-		"Failures are the requests that got no response (error_type timeout, connection_refused, dns, tls, canceled, ...) or a status of 400 or more, by default.",
-		"Counts end when the response headers arrive.")
-	l.signal = SignalOperation
-	m.signalRow(l, m.ops, "Operations: rate, errors, duration", "Operation",
-		"operations", "operation",
-		"Failures are the operations that ended with an error (error_type is its kind).",
-		"")
-	l.signal = SignalGRPC
-	m.signalRow(l, m.grpc, "gRPC server: rate, errors, duration", "gRPC",
-		"calls", "method",
-		"Failures are the calls with an error_type: by default, every status code but OK (otelredgrpc.WithErrorCodes narrows it).",
-		"No data without a gRPC server instrumented with otelredgrpc.")
+	for _, r := range []signalRow{
+		{m.client, "HTTP client: rate, errors, duration", "Client", "outbound requests", "server address",
+			"Failures are the requests that got no response (error_type timeout, connection_refused, dns, tls, canceled, ...) or a status of 400 or more, by default.",
+			"Counts end when the response headers arrive."},
+		{m.ops, "Operations: rate, errors, duration", "Operation", "operations", "operation",
+			"Failures are the operations that ended with an error (error_type is its kind).",
+			""},
+		{m.grpc, "gRPC server: rate, errors, duration", "gRPC", "calls", "method",
+			"Failures are the calls with an error_type: by default, every status code but OK (otelredgrpc.WithErrorCodes narrows it).",
+			"No data without a gRPC server instrumented with otelredgrpc."},
+	} {
+		r.add(l)
+	}
 
-	l.signal = SignalServer
+	l.signal = signalServer
 	l.row("Saturation")
 	activeBy := append([]string{m.svc}, m.n.activeBy...)
 	activeMatch := m.dashServiceMatch()
@@ -307,7 +309,7 @@ func (m *plan) dashboard() dashboardJSON {
 	}
 	m.runtimePanels(l)
 
-	l.signal = SignalServer
+	l.signal = signalServer
 	if len(m.avail)+len(m.latency) > 0 {
 		m.sloRow(l)
 	}
@@ -362,18 +364,28 @@ func (m *plan) routesDesc() string {
 func legendOf(labels ...string) string { return "{{" + strings.Join(labels, "}} {{") + "}}" }
 
 // signalRow is the RED row of a signal other than the HTTP server's: rate,
-// error ratio, and p50 and p99 durations, per service and sn.by. short
-// begins the panels' titles; what names the requests and per what they
-// are grouped; failure says what fails; note is added to every
-// description.
-func (m *plan) signalRow(l *layout, sn signalNames, title, short, what, per, failure, note string) {
+// error ratio, and p50 and p99 durations, per service and sn.by.
+type signalRow struct {
+	sn    signalNames
+	title string
+	short string // begins the panels' titles
+	// what names the requests, and per what they are grouped.
+	what, per string
+	failure   string // says what fails
+	note      string // is added to every description
+}
+
+// add adds the row to l.
+func (r signalRow) add(l *layout) {
+	sn, short, what, per, failure, note := r.sn, r.short, r.what, r.per, r.failure, r.note
+	l.signal = sn.signal
 	by := []string{sn.svc, sn.by}
 	match := []string{sn.svc + `=~"` + varService + `"`}
 	lg := legendOf(by...)
 	if note != "" {
 		note = " " + note
 	}
-	l.row(title)
+	l.row(r.title)
 	l.timeseries(8, short+" rate",
 		"The "+what+" per second, per service and "+per+"."+note, "reqps",
 		target{Expr: sn.requestRate(by, match, varRateInterval), LegendFormat: lg})
@@ -390,7 +402,7 @@ func (m *plan) signalRow(l *layout, sn signalNames, title, short, what, per, fai
 // in use with the GC's goal, and the heap allocation rate, per service and
 // instance.
 func (m *plan) runtimePanels(l *layout) {
-	l.signal = SignalRuntime
+	l.signal = signalRuntime
 	by := []string{m.procSvc, "instance"}
 	match := m.procSvc + `=~"` + varService + `"`
 	const needs = " Needs the Go runtime metrics (exporter.Config.RuntimeMetrics)."
@@ -518,7 +530,7 @@ func (l *layout) add(p panel, targets []target) {
 func (l *layout) timeseries(w int, title, desc, unit string, targets ...target) {
 	l.add(panel{
 		Type: "timeseries", Title: title, Description: desc, GridPos: l.place(w, 8),
-		FieldConfig: fieldConfig{Defaults: fieldDefaults{Unit: unit}, Overrides: []any{}},
+		FieldConfig: fieldConfig{Defaults: fieldDefaults{Unit: unit}},
 		Options: timeseriesOptions{
 			Legend:  legend{DisplayMode: "list", Placement: "bottom", ShowLegend: true, Calcs: []string{}},
 			Tooltip: tooltip{Mode: "multi", Sort: "desc"},
@@ -530,7 +542,7 @@ func (l *layout) stat(w int, title, desc string, th *thresholds, targets ...targ
 	three := 3
 	l.add(panel{
 		Type: "stat", Title: title, Description: desc, GridPos: l.place(w, 8),
-		FieldConfig: fieldConfig{Defaults: fieldDefaults{Unit: "percentunit", Decimals: &three, Thresholds: th}, Overrides: []any{}},
+		FieldConfig: fieldConfig{Defaults: fieldDefaults{Unit: "percentunit", Decimals: &three, Thresholds: th}},
 		Options: statOptions{
 			GraphMode: "none", ColorMode: "value", JustifyMode: "auto", TextMode: "value_and_name",
 			WideLayout: true, ReduceOptions: reduceOptions{Calcs: []string{"lastNotNull"}},

@@ -1,4 +1,4 @@
-package gen
+package redgen
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/otelred/otelred/exporter"
 	"github.com/otelred/otelred/internal/testsupport"
 	"github.com/otelred/otelred/otelred"
 	"github.com/otelred/otelred/views"
@@ -24,11 +25,11 @@ import (
 // exampleConfig is the example's configuration, read from example/slo.yaml.
 func exampleConfig(t *testing.T) Config {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "slo.yaml"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "example", "slo.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var o views.Objectives
+	var o exporter.Objectives
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&o); err != nil {
@@ -81,10 +82,10 @@ func variants(t *testing.T) []struct {
 	classic.Profile = otelred.Classic
 	classicNS := classic
 	classicNS.Namespace, classicNS.Service = "shop", "checkout"
-	perRoute := Config{Objectives: views.Objectives{
-		Window: views.Window(28 * 24 * 3600 * 1e9),
-		Routes: []views.RouteObjective{
-			{Route: "/users/{id}", Availability: 0.99, Latency: &views.LatencyObjective{Threshold: 1, Target: 0.9}},
+	perRoute := Config{Objectives: exporter.Objectives{
+		Window: exporter.Window(28 * 24 * 3600 * 1e9),
+		Routes: []exporter.RouteObjective{
+			{Route: "/users/{id}", Availability: 0.99, Latency: &exporter.LatencyObjective{Threshold: 1, Target: 0.9}},
 			{Route: "/search", Availability: 0.995},
 		},
 	}}
@@ -123,7 +124,7 @@ func writeRules(t *testing.T, c Config) (rules, tests string) {
 }
 
 func TestCommittedRulesPassPromtool(t *testing.T) {
-	dir := filepath.Join("..", "..", "prometheus")
+	dir := filepath.Join("..", "..", "example", "prometheus")
 	files, err := filepath.Glob(filepath.Join(dir, "*.yml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no rules files in %s: %v", dir, err)
@@ -223,9 +224,9 @@ func TestConfigErrors(t *testing.T) {
 		inErr   string
 	}{
 		{"a threshold that is not a boundary", func(c *Config) { c.Boundaries = views.Default(otelred.Semconv) },
-			views.ErrInvalidObjective, "latency.threshold = 0.3 is not a bucket boundary (it falls between 0.25 and 0.5)"},
+			exporter.ErrInvalidObjective, "latency.threshold = 0.3 is not a bucket boundary (it falls between 0.25 and 0.5)"},
 		{"invalid boundaries", func(c *Config) { c.Boundaries = []float64{0.5, 0.3} }, views.ErrInvalidBoundaries, "boundaries[1] = 0.3"},
-		{"an invalid objective", func(c *Config) { c.Objectives.Availability = 2 }, views.ErrInvalidObjective, "availability = 2 is not in (0, 1)"},
+		{"an invalid objective", func(c *Config) { c.Objectives.Availability = 2 }, exporter.ErrInvalidObjective, "availability = 2 is not in (0, 1)"},
 		{"a namespace with a dash", func(c *Config) { c.Namespace = "my-app" }, ErrInvalidConfig, `Namespace = "my-app"`},
 		{"a service label with a dot", func(c *Config) { c.ServiceLabel = "service.name" }, ErrInvalidConfig, `ServiceLabel = "service.name" is not a Prometheus label name`},
 		{"an unknown profile", func(c *Config) { c.Profile = 9 }, ErrInvalidConfig, "Profile = Profile(9)"},
@@ -233,7 +234,7 @@ func TestConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := ex
-			c.Objectives.Routes = append([]views.RouteObjective(nil), ex.Objectives.Routes...)
+			c.Objectives.Routes = append([]exporter.RouteObjective(nil), ex.Objectives.Routes...)
 			tt.mutate(&c)
 			for what, f := range map[string]func(Config) ([]byte, error){
 				"Rules":     Rules,
@@ -306,11 +307,11 @@ func TestQueries(t *testing.T) {
 		t.Errorf("%d panel expressions, want %d", panels, want)
 	}
 	wantSignals := map[string]int{
-		SignalServer:    5 + 3 + 7*3 + 2*3 + 2 + 1 + 1 + 3 + 3 + 1 + 3 + 3 + 4 + 8,
-		SignalClient:    3 + 4,
-		SignalOperation: 3 + 4 + 1,
+		signalServer:    5 + 3 + 7*3 + 2*3 + 2 + 1 + 1 + 3 + 3 + 1 + 3 + 3 + 4 + 8,
+		signalClient:    3 + 4,
+		signalOperation: 3 + 4 + 1,
 		SignalGRPC:      3 + 4 + 1,
-		SignalRuntime:   4,
+		signalRuntime:   4,
 	}
 	if !maps.Equal(bySignal, wantSignals) {
 		t.Errorf("expressions by signal: %v, want %v", bySignal, wantSignals)
@@ -352,7 +353,7 @@ func TestQueries(t *testing.T) {
 		}
 	}
 
-	all, err := Queries(c, Vars{RateInterval: "30s"})
+	all, err := Queries(c, Vars{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -381,7 +382,7 @@ func TestWarnings(t *testing.T) {
 	if err != nil || len(ws) != 0 {
 		t.Fatalf("Warnings(example) = %q, %v; want none", ws, err)
 	}
-	c := Config{Objectives: views.Objectives{Availability: 0.9}}
+	c := Config{Objectives: exporter.Objectives{Availability: 0.9}}
 	ws, err = Warnings(c)
 	if err != nil {
 		t.Fatal(err)
@@ -392,26 +393,34 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
+// dashboardRules is a rules file that records every dashboard query of c,
+// with its variables substituted, for promtool to check.
+func dashboardRules(t *testing.T, c Config) []byte {
+	t.Helper()
+	qs, err := Queries(c, Vars{Service: "checkout", Route: "/users/{id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := ruleFile{Groups: []ruleGroup{{Name: "dashboard"}}}
+	for i, q := range qs {
+		if q.Panel {
+			f.Groups[0].Rules = append(f.Groups[0].Rules, rule{Record: "dashboard:query:" + strconv.Itoa(i), Expr: q.Expr})
+		}
+	}
+	data, err := encodeYAML("", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // Every dashboard query, variables substituted, must be valid PromQL:
 // promtool parses each as the expression of a recording rule.
 func TestDashboardQueriesParse(t *testing.T) {
 	promtools(t)
 	for _, v := range variants(t) {
 		t.Run(v.name, func(t *testing.T) {
-			qs, err := Queries(v.c, Vars{Service: "checkout", Route: "/users/{id}"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			f := ruleFile{Groups: []ruleGroup{{Name: "dashboard"}}}
-			for i, q := range qs {
-				if q.Panel {
-					f.Groups[0].Rules = append(f.Groups[0].Rules, rule{Record: "dashboard:query:" + strconv.Itoa(i), Expr: q.Expr})
-				}
-			}
-			data, err := encodeYAML("", f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			data := dashboardRules(t, v.c)
 			path := filepath.Join(t.TempDir(), "dashboard.yml")
 			if err := os.WriteFile(path, data, 0o644); err != nil {
 				t.Fatal(err)
